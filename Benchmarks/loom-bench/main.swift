@@ -1,0 +1,2 @@
+import Loom
+print("loom-bench: not yet")

@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+// Native code generation (AVX2 + FMA on x86-64) matters 3x for the SIMD kernels, but
+// SwiftPM refuses `unsafeFlags` in a package that is used as a dependency. So the flag
+// is added only when Loom is built as the root package (its own checkout), never when
+// it sits in another package's checkouts folder. `LOOM_NATIVE=0` turns it off,
+// `LOOM_NATIVE=1` forces it on. Docs/Performance.md explains how a downstream user
+// gets the native build (`-Xswiftc -target-cpu -Xswiftc native`).
+let packagePath = Context.packageDirectory
+let isDependencyCheckout = packagePath.contains("/checkouts/") || packagePath.contains("/SourcePackages/")
+let nativeSetting = Context.environment["LOOM_NATIVE"]
+let buildNative = nativeSetting.map { $0 != "0" } ?? !isDependencyCheckout
+
+var optimizationSettings: [SwiftSetting] = []
+#if arch(x86_64)
+if buildNative {
+    optimizationSettings.append(.unsafeFlags(["-target-cpu", "native"]))
+}
+#endif
+
+let package = Package(
+    name: "Loom",
+    products: [
+        .library(name: "Loom", targets: ["Loom"]),
+        .executable(name: "loom", targets: ["loom"]),
+        .executable(name: "loom-bench", targets: ["loom-bench"]),
+    ],
+    targets: [
+        .target(
+            name: "Loom",
+            swiftSettings: optimizationSettings
+        ),
+        .executableTarget(
+            name: "loom",
+            dependencies: ["Loom"],
+            swiftSettings: optimizationSettings
+        ),
+        .executableTarget(
+            name: "loom-bench",
+            dependencies: ["Loom"],
+            path: "Benchmarks/loom-bench",
+            swiftSettings: optimizationSettings
+        ),
+        .testTarget(
+            name: "LoomTests",
+            dependencies: ["Loom"],
+            resources: [.copy("Resources/fixtures")],
+            swiftSettings: optimizationSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,69 @@
+extension Kernels {
+    /// Sums a `[outer, length, inner]` block along its middle axis into `[outer, inner]`.
+    /// Accumulates in the order of the middle index, so results are deterministic.
+    @inlinable
+    public static func sumMiddleAxis<S: TensorScalar>(
+        _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int, _ out: UnsafeMutablePointer<S>
+    ) {
+        for o in 0..<outer {
+            let dst = out + o * inner
+            let src = x + o * length * inner
+            if inner == 1 {
+                out[o] = sum(src, count: length)
+                continue
+            }
+            dst.initialize(repeating: 0, count: inner)
+            for l in 0..<length {
+                accumulate(src + l * inner, into: dst, count: inner)
+            }
+        }
+    }
+
+    /// The sum of `count` contiguous scalars, accumulated in SIMD lanes then folded.
+    @inlinable
+    public static func sum<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
+        typealias V = S.Vector
+        let width = V.scalarCount
+        var acc0 = V(repeating: 0), acc1 = V(repeating: 0)
+        var i = 0
+        while i + 2 * width <= count {
+            acc0 += load(V.self, x + i)
+            acc1 += load(V.self, x + i + width)
+            i += 2 * width
+        }
+        if i + width <= count {
+            acc0 += load(V.self, x + i)
+            i += width
+        }
+        var total = (acc0 + acc1).sum()
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// The maximum of a `[outer, length, inner]` block along its middle axis into
+    /// `[outer, inner]`, with the index of the first maximum in `argmax`. NaN wins, as in
+    /// PyTorch.
+    @inlinable
+    public static func maxMiddleAxis<S: TensorScalar>(
+        _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int,
+        _ out: UnsafeMutablePointer<S>, argmax: UnsafeMutablePointer<Int>
+    ) {
+        for o in 0..<outer {
+            for i in 0..<inner {
+                let src = x + o * length * inner + i
+                var best = src[0], bestIndex = 0
+                if !best.isNaN {
+                    for l in 1..<max(length, 1) {
+                        let value = src[l * inner]
+                        if value > best || value.isNaN {
+                            best = value; bestIndex = l
+                            if value.isNaN { break }
+                        }
+                    }
+                }
+                out[o * inner + i] = best
+                argmax[o * inner + i] = bestIndex
+            }
+        }
+    }
+}

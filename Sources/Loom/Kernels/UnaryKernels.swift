@@ -1,0 +1,110 @@
+/// A pointwise unary function, given as a SIMD-vector function and a scalar one.
+public protocol UnaryKernel {
+    /// Applies the function lane by lane.
+    static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar
+    /// Applies the function to one scalar.
+    static func apply<S: TensorScalar>(_ x: S) -> S
+}
+
+extension UnaryKernel {
+    /// Lane-by-lane fallback through the scalar function, for functions (exp, log, tanh)
+    /// whose vector form is the scalar libm call per lane.
+    @inlinable @inline(__always)
+    public static func applyLanes<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+        var result = x
+        for lane in 0..<V.scalarCount { result[lane] = apply(x[lane]) }
+        return result
+    }
+}
+
+/// e^x.
+public enum ExpKernel: UnaryKernel {
+    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
+}
+/// The natural logarithm.
+public enum LogKernel: UnaryKernel {
+    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { S.log(x) }
+}
+/// The hyperbolic tangent.
+public enum TanhKernel: UnaryKernel {
+    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
+}
+/// The logistic sigmoid 1 / (1 + e^-x), computed without overflow for large |x|.
+public enum SigmoidKernel: UnaryKernel {
+    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S {
+        if x >= 0 {
+            return 1 / (1 + S.exp(-x))
+        }
+        let e = S.exp(x)
+        return e / (1 + e)
+    }
+}
+/// max(x, 0).
+public enum ReluKernel: UnaryKernel {
+    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+        pointwiseMax(x, V(repeating: 0))
+    }
+    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { x > 0 ? x : 0 }
+}
+/// -x.
+public enum NegateKernel: UnaryKernel {
+    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { V(repeating: 0) - x }
+    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { -x }
+}
+
+extension Kernels {
+    /// `out[i] = Op(x[i])` for `i < count`; `out` may alias `x`.
+    @inlinable
+    public static func unary<Op: UnaryKernel, S: TensorScalar>(
+        _ op: Op.Type, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, count: Int
+    ) {
+        typealias V = S.Vector
+        let width = V.scalarCount
+        var i = 0
+        while i + width <= count {
+            Op.apply(load(V.self, x + i)).store(to: out + i)
+            i += width
+        }
+        while i < count { out[i] = Op.apply(x[i]); i += 1 }
+    }
+
+    /// `out[i] = x[i] * scale` for `i < count`; `out` may alias `x`.
+    @inlinable
+    public static func scale<S: TensorScalar>(_ x: UnsafePointer<S>, by scale: S, _ out: UnsafeMutablePointer<S>, count: Int) {
+        typealias V = S.Vector
+        let width = V.scalarCount
+        let vs = V(repeating: scale)
+        var i = 0
+        while i + width <= count {
+            (load(V.self, x + i) * vs).store(to: out + i)
+            i += width
+        }
+        while i < count { out[i] = x[i] * scale; i += 1 }
+    }
+
+    /// `y[i] += alpha * x[i]` for `i < count`.
+    @inlinable
+    public static func axpy<S: TensorScalar>(_ alpha: S, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) {
+        typealias V = S.Vector
+        let width = V.scalarCount
+        let va = V(repeating: alpha)
+        var i = 0
+        while i + width <= count {
+            var acc = load(V.self, y + i)
+            acc.addProduct(va, load(V.self, x + i))
+            acc.store(to: y + i)
+            i += width
+        }
+        while i < count { y[i] = y[i] + alpha * x[i]; i += 1 }
+    }
+
+    /// `y[i] += x[i]` for `i < count`.
+    @inlinable
+    public static func accumulate<S: TensorScalar>(_ x: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, count: Int) {
+        binaryRow(AddKernel.self, UnsafePointer(y), aStride: 1, x, bStride: 1, y, count: count)
+    }
+}

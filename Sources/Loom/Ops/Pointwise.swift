@@ -1,0 +1,57 @@
+// Unary pointwise functions: exp, log, tanh, sigmoid, relu, with their gradients.
+
+extension Tensor {
+    /// Applies a unary kernel to every element, unrecorded.
+    func mapped<Op: UnaryKernel>(_ op: Op.Type) -> Tensor {
+        Tensor(shape: shape) { out in Kernels.unary(op, storage.base, out.baseAddress!, count: count) }
+    }
+
+    /// e^x elementwise.
+    public func exp() -> Tensor {
+        let y = mapped(ExpKernel.self)
+        return y.recorded("exp", inputs: [self]) { let y = y.detached(); return { g in [g * y] } }
+    }
+
+    /// The natural logarithm elementwise.
+    public func log() -> Tensor {
+        mapped(LogKernel.self).recorded("log", inputs: [self]) { let x = self.detached(); return { g in [g / x] } }
+    }
+
+    /// The hyperbolic tangent elementwise; its gradient is `1 - tanh(x)^2`.
+    public func tanh() -> Tensor {
+        let y = mapped(TanhKernel.self)
+        return y.recorded("tanh", inputs: [self]) { let y = y.detached(); return { g in [g * (1 - y * y)] } }
+    }
+
+    /// The logistic sigmoid `1 / (1 + e^-x)` elementwise, stable for large |x|; its
+    /// gradient is `σ(x)(1 - σ(x))`.
+    public func sigmoid() -> Tensor {
+        let y = mapped(SigmoidKernel.self)
+        return y.recorded("sigmoid", inputs: [self]) { let y = y.detached(); return { g in [g * (y * (1 - y))] } }
+    }
+
+    /// `max(x, 0)` elementwise; the gradient is 1 where x > 0 and 0 elsewhere (PyTorch's
+    /// convention at 0).
+    public func relu() -> Tensor {
+        let y = mapped(ReluKernel.self)
+        return y.recorded("relu", inputs: [self]) {
+            let y = y.detached()
+            return { g in
+                [Tensor(shape: g.shape) { out in
+                    for i in 0..<g.count { out[i] = y.storage.base[i] > 0 ? g.storage.base[i] : 0 }
+                }]
+            }
+        }
+    }
+}
+
+/// e^x elementwise.
+public func exp<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.exp() }
+/// The natural logarithm elementwise.
+public func log<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.log() }
+/// The hyperbolic tangent elementwise.
+public func tanh<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.tanh() }
+/// The logistic sigmoid elementwise.
+public func sigmoid<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.sigmoid() }
+/// `max(x, 0)` elementwise.
+public func relu<Scalar>(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x.relu() }

@@ -1,0 +1,61 @@
+// Shape changes that keep the element order: reshape, flatten, squeeze/unsqueeze and
+// broadcasting expansion.
+
+extension Tensor {
+    /// The same elements with a new shape of equal element count; one dimension may be -1
+    /// and is then inferred (PyTorch's `reshape`/`view`).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var resolved = newShape
+        if let inferred = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
+            checkShape(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) to \(newShape)")
+            resolved[inferred] = count / known
+        }
+        checkShape(Shape.count(of: resolved) == count && resolved.allSatisfy { $0 >= 0 },
+                   "reshape: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        if resolved == shape { return self }
+        return withShape(resolved).recorded("reshape", inputs: [self]) {
+            let inputShape = shape
+            return { g in [g.reshaped(inputShape)] }
+        }
+    }
+
+    /// The tensor flattened to one dimension.
+    public func flattened() -> Tensor {
+        reshaped([count])
+    }
+
+    /// Inserts an axis of size 1 at `dim` (PyTorch's `unsqueeze`).
+    public func unsqueezed(dim: Int) -> Tensor {
+        let axis = Shape.normalize(axis: dim < 0 ? dim + 1 : dim, rank: rank + 1, op: "unsqueeze")
+        var newShape = shape
+        newShape.insert(1, at: axis)
+        return reshaped(newShape)
+    }
+
+    /// Removes the axis `dim`, which must have size 1 (PyTorch's `squeeze(dim)`).
+    public func squeezed(dim: Int) -> Tensor {
+        let axis = Shape.normalize(axis: dim, rank: rank, op: "squeeze")
+        checkShape(shape[axis] == 1, "squeeze: dim \(dim) of shape \(shape) is not 1")
+        var newShape = shape
+        newShape.remove(at: axis)
+        return reshaped(newShape)
+    }
+
+    /// This tensor broadcast to a larger shape (NumPy rules), materialized (PyTorch's
+    /// `expand`, but copying). The gradient sums back over the broadcast axes.
+    public func expanded(to target: [Int]) -> Tensor {
+        if target == shape { return self }
+        checkShape(Shape.broadcast(shape, target) == target, "expand: cannot expand \(shape) to \(target)")
+        let zero = Tensor(shape: [], scalars: [0])
+        let result = Tensor(shape: target) { out in
+            Kernels.binaryBroadcast(AddKernel.self, shape: target, storage.base,
+                                    aStrides: Shape.broadcastStrides(of: shape, to: target),
+                                    zero.storage.base, bStrides: [Int](repeating: 0, count: target.count), out.baseAddress!)
+        }
+        return result.recorded("expand", inputs: [self]) {
+            let inputShape = shape
+            return { g in [g.summed(toShape: inputShape)] }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Synchronization
+
+extension Tensor {
+    /// Back-propagates from this tensor: walks the tape from here back to the leaves in
+    /// reverse recording order and accumulates d(self)/d(leaf) into every leaf's `grad`
+    /// (adding to what is there, as PyTorch does).
+    ///
+    /// - Parameters:
+    ///   - gradient: the upstream gradient, of this tensor's shape. Defaults to ones for a
+    ///     one-element tensor; required otherwise.
+    ///   - retainGraph: keep the graph so `backward` can run through it again. By default
+    ///     each node's saved tensors are released as the walk passes it.
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) {
+        guard let root = node else {
+            fatalError("backward: this tensor does not require a gradient (no input of its graph was marked requiresGrad)")
+        }
+        let seed: Tensor
+        if let gradient {
+            checkShape(gradient.shape == shape, "backward: gradient shape \(gradient.shape) does not match tensor shape \(shape)")
+            seed = gradient.detached()
+        } else {
+            checkShape(count == 1, "backward: a gradient is needed for a tensor of shape \(shape) (only one-element tensors default to ones)")
+            seed = Tensor(shape: shape, scalars: [1])
+        }
+        Tape.withoutGradient {
+            let order = GradientWalk.topologicalOrder(from: root)
+            GradientWalk.accumulate(seed, into: root)
+            for node in order {
+                guard let grad = node.grad else {
+                    if !retainGraph { node.release() }
+                    continue
+                }
+                if node.isLeaf { continue }
+                guard let backward = node.backward else {
+                    fatalError("backward: the graph through '\(node.name)' was already released; pass retainGraph: true to the first backward to run it twice")
+                }
+                node.grad = nil
+                let inputGrads = backward(grad)
+                for (input, inputGrad) in zip(node.inputs, inputGrads) {
+                    guard let input, let inputGrad else { continue }
+                    GradientWalk.accumulate(inputGrad, into: input)
+                }
+                if !retainGraph { node.release() }
+            }
+        }
+    }
+}
+
+/// The steps of one backward walk over the tape.
+enum GradientWalk {
+    private static let walkCounter = Atomic<Int>(0)
+
+    /// Every op node reachable from `root` plus the leaves, sorted by decreasing sequence
+    /// number (reverse recording order). Iterative, so deep graphs do not exhaust the stack.
+    static func topologicalOrder<Scalar>(from root: GradNode<Scalar>) -> [GradNode<Scalar>] {
+        let stamp = walkCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        var found: [GradNode<Scalar>] = []
+        var stack = [root]
+        root.visitStamp = stamp
+        while let node = stack.popLast() {
+            found.append(node)
+            for case let input? in node.inputs where input.visitStamp != stamp {
+                input.visitStamp = stamp
+                stack.append(input)
+            }
+        }
+        found.sort { $0.sequence > $1.sequence }
+        return found
+    }
+
+    /// Adds `gradient` to the node's accumulated gradient, checking its shape.
+    static func accumulate<Scalar>(_ gradient: Tensor<Scalar>, into node: GradNode<Scalar>) {
+        checkShape(gradient.shape == node.shape,
+                   "backward of '\(node.name)': gradient shape \(gradient.shape) does not match \(node.shape)")
+        if var existing = node.grad {
+            node.grad = nil
+            existing.addInPlace(gradient)
+            node.grad = existing
+        } else {
+            node.grad = gradient.detached()
+        }
+    }
+}
+
+extension GradNode {
+    /// Drops the saved tensors and input links of an op node after its backward ran, so
+    /// the graph is freed node by node instead of by one deep recursive release.
+    func release() {
+        guard !isLeaf else { return }
+        backward = nil
+        inputs = []
+        grad = nil
+    }
+}

@@ -1,0 +1,74 @@
+import Synchronization
+
+/// One entry of the autograd tape: either a leaf (a tensor the user asked gradients for,
+/// such as a parameter) or a recorded operation with its inputs and backward function.
+///
+/// Nodes are numbered in the order they are created, which is a topological order of the
+/// graph: `backward()` walks the nodes reachable from its root in decreasing number.
+/// Tensors own their nodes and nodes own their inputs' nodes, never the reverse, so the
+/// graph has no cycles and is freed as soon as its last tensor is; `backward()` also
+/// releases each node's saved tensors as it passes (unless `retainGraph` is set).
+public final class GradNode<Scalar: TensorScalar>: @unchecked Sendable {
+    /// The backward function of an op: given the gradient of the op's output, the gradient
+    /// of each input (in `inputs` order), or `nil` for an input that needs none.
+    public typealias Backward = (Tensor<Scalar>) -> [Tensor<Scalar>?]
+
+    /// The position on the tape: larger numbers were recorded later.
+    let sequence: Int
+    /// What the node computes (`"matmul"`, `"leaf"`...), for messages and debugging.
+    let name: String
+    /// The shape of the tensor this node belongs to; gradients flowing in must match it.
+    let shape: [Int]
+    /// The nodes of the op's inputs, `nil` for inputs that do not require a gradient.
+    var inputs: [GradNode?]
+    /// The op's backward function; `nil` for a leaf and for a node already released.
+    var backward: Backward?
+    /// The accumulated gradient: persistent for a leaf, transient (during one backward
+    /// walk) for an op node.
+    var grad: Tensor<Scalar>?
+    /// Whether this node is a leaf (its gradient is kept after `backward()`).
+    let isLeaf: Bool
+    /// Marks the node as visited by the walk numbered so.
+    var visitStamp = 0
+
+    init(name: String, shape: [Int], inputs: [GradNode?], backward: Backward?, isLeaf: Bool) {
+        self.sequence = Tape.nextSequence()
+        self.name = name
+        self.shape = shape
+        self.inputs = inputs
+        self.backward = backward
+        self.isLeaf = isLeaf
+    }
+}
+
+/// The global parts of the tape: the sequence counter and the gradient mode.
+public enum Tape {
+    private static let counter = Atomic<Int>(0)
+
+    /// A fresh, increasing number (thread-safe).
+    static func nextSequence() -> Int {
+        counter.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    @TaskLocal static var isGradEnabled = true
+
+    /// Whether operations record themselves now (false inside `withoutGradient`).
+    public static var isRecording: Bool { isGradEnabled }
+
+    /// Runs `body` with recording switched off: no op inside it records anything, so no
+    /// graph is built and no memory is kept for backward (PyTorch's `torch.no_grad()`).
+    public static func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
+        try $isGradEnabled.withValue(false, operation: body)
+    }
+
+    /// Runs `body` with recording switched on again, inside a `withoutGradient` scope
+    /// (PyTorch's `torch.enable_grad()`).
+    public static func withGradient<R>(_ body: () throws -> R) rethrows -> R {
+        try $isGradEnabled.withValue(true, operation: body)
+    }
+}
+
+/// Runs `body` without recording any operation on the tape (PyTorch's `torch.no_grad()`).
+public func withoutGradient<R>(_ body: () throws -> R) rethrows -> R {
+    try Tape.withoutGradient(body)
+}
