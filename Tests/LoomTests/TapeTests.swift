@@ -59,3 +59,29 @@ import Testing
         #expect(gradientCheck([batched, b]) { $0[0].matmul($0[1]) }.passed)
     }
 }
+
+@Suite struct LinearTests {
+    @Test func linearMatchesMatmulAndGradientChecks() {
+        var rng = RandomGenerator(seed: 3)
+        let x = Tensor<Double>.randn([2, 3, 4], using: &rng)
+        let w = Tensor<Double>.randn([5, 4], using: &rng)
+        let b = Tensor<Double>.randn([5], using: &rng)
+        #expect(gradientCheck([x, w, b]) { linear($0[0], weight: $0[1], bias: $0[2]) }.passed)
+        #expect(gradientCheck([x, w]) { linear($0[0], weight: $0[1]) }.passed)
+        let y = linear(x, weight: w, bias: b)
+        // y[1,2,3] = Σ_k x[1,2,k] w[3,k] + b[3]
+        var expected = b[3]
+        for k in 0..<4 { expected += x[1, 2, k] * w[3, k] }
+        #expect(Swift.abs(y[1, 2, 3] - expected) < 1e-12)
+    }
+
+    @Test func linearModuleNamesItsParameters() {
+        var rng = RandomGenerator(seed: 3)
+        var layer = Linear<Float>(4, 2, using: &rng)
+        #expect(layer.namedParameters().map(\.name) == ["weight", "bias"])
+        #expect(layer.parameterCount == 10)
+        #expect(layer.weight.scalars.allSatisfy { Swift.abs($0) <= 0.5 })
+        layer.updateParameters { _, p in p = Tensor.zeros(like: p).requiringGrad() }
+        #expect(layer(Tensor.ones([3, 4])).scalars == [Float](repeating: 0, count: 6))
+    }
+}
