@@ -1,0 +1,66 @@
+/// Adam (PyTorch's `torch.optim.Adam`) and, with `decoupledWeightDecay`, AdamW
+/// (`torch.optim.AdamW`): bias-corrected first and second moment estimates. Adam's weight
+/// decay is added to the gradient (L2); AdamW's multiplies the parameter by `1 - lr·wd`
+/// before the step.
+public struct Adam<Scalar: TensorScalar>: Optimizer {
+    /// The step size.
+    public var learningRate: Scalar
+    /// Decay rates of the first and second moment estimates.
+    public var betas: (Scalar, Scalar)
+    /// Added to the denominator for stability.
+    public var epsilon: Scalar
+    /// The weight decay factor.
+    public var weightDecay: Scalar
+    /// Whether weight decay is decoupled from the gradient (AdamW) or added to it (Adam).
+    public let decoupledWeightDecay: Bool
+
+    private struct Moments {
+        var step = 0
+        var first: Tensor<Scalar>
+        var second: Tensor<Scalar>
+    }
+    private var state: [String: Moments] = [:]
+
+    /// Adam with PyTorch's defaults (`betas` 0.9/0.999, `eps` 1e-8, no weight decay).
+    public init(learningRate: Scalar = 1e-3, betas: (Scalar, Scalar) = (0.9, 0.999), epsilon: Scalar = 1e-8,
+                weightDecay: Scalar = 0, decoupledWeightDecay: Bool = false) {
+        self.learningRate = learningRate
+        self.betas = betas
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+    }
+
+    /// AdamW with PyTorch's defaults (weight decay 0.01, decoupled).
+    public static func adamW(learningRate: Scalar = 1e-3, betas: (Scalar, Scalar) = (0.9, 0.999), epsilon: Scalar = 1e-8,
+                             weightDecay: Scalar = 0.01) -> Adam {
+        Adam(learningRate: learningRate, betas: betas, epsilon: epsilon, weightDecay: weightDecay, decoupledWeightDecay: true)
+    }
+
+    /// Applies one Adam/AdamW update to `parameter` from its gradient.
+    public mutating func update(_ parameter: inout Tensor<Scalar>, key: String) {
+        guard let grad = parameter.grad else { return }
+        var moments = state.removeValue(forKey: key) ?? Moments(first: Tensor.zeros(like: parameter), second: Tensor.zeros(like: parameter))
+        moments.step += 1
+        let (beta1, beta2) = betas
+        let t = Scalar(moments.step)
+        let biasCorrection1 = 1 - Scalar.pow(beta1, t)
+        let biasCorrection2 = 1 - Scalar.pow(beta2, t)
+        let stepSize = learningRate / biasCorrection1
+        let l2: Scalar = decoupledWeightDecay ? 0 : weightDecay
+        let decay: Scalar = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        let epsilon = self.epsilon
+        parameter.withUnsafeMutableBufferPointer { p in
+            grad.withUnsafeBufferPointer { g in
+                moments.first.withUnsafeMutableBufferPointer { m in
+                    moments.second.withUnsafeMutableBufferPointer { v in
+                        Kernels.adamStep(parameter: p.baseAddress!, gradient: g.baseAddress!, firstMoment: m.baseAddress!,
+                                         secondMoment: v.baseAddress!, count: p.count, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                         stepSize: stepSize, biasCorrection2Root: biasCorrection2.squareRoot(), l2: l2, decay: decay)
+                    }
+                }
+            }
+        }
+        state[key] = moments
+    }
+}
