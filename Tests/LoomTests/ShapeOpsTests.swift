@@ -175,4 +175,85 @@ import Testing
         #expect((x .!= 2).scalars == [true, false, true])
         #expect((matrix .> 3).shape == [2, 3])
     }
+    // MARK: transpose / permute
+
+    @Test func transposeAMatrix() {
+        let t = matrix.transposed(0, 1)
+        #expect(t.shape == [3, 2])
+        #expect(t.scalars == [1, 4, 2, 5, 3, 6])
+        #expect(matrix.transposed(-1, -2).scalars == [1, 4, 2, 5, 3, 6])
+        #expect(matrix.transposed(1, 1).scalars == matrix.scalars)
+    }
+
+    @Test func transposeAndPermuteACube() {
+        // cube[b][r][c] = 12b + 4r + c
+        let lastTwo = cube.transposed(1, 2)
+        #expect(lastTwo.shape == [2, 4, 3])
+        #expect(lastTwo.scalars == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11,
+                                    12, 16, 20, 13, 17, 21, 14, 18, 22, 15, 19, 23])
+        let outer = cube.transposed(0, 1)
+        #expect(outer.shape == [3, 2, 4])
+        #expect(outer.scalars == [0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7, 16, 17, 18, 19, 8, 9, 10, 11, 20, 21, 22, 23])
+        let rotated = cube.permuted([2, 0, 1])
+        #expect(rotated.shape == [4, 2, 3])
+        #expect(rotated.scalars == [0, 4, 8, 12, 16, 20, 1, 5, 9, 13, 17, 21,
+                                    2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23])
+        #expect(cube.permuted([-1, 0, 1]).scalars == rotated.scalars)
+        #expect(cube.permuted([0, 1, 2]).scalars == cube.scalars)
+    }
+
+    /// Every element of `permuted` compared with the element it must come from, computed
+    /// here by plain index arithmetic.
+    func expectPermutation(of x: Tensor<Double>, _ dims: [Int]) {
+        let y = x.permuted(dims)
+        let outShape = dims.map { x.shape[$0] }
+        #expect(y.shape == outShape)
+        let inStrides = Shape.strides(of: x.shape)
+        let source = x.scalars, result = y.scalars
+        var mismatches = 0
+        for linear in 0..<y.count {
+            var rest = linear, sourceOffset = 0
+            for axis in stride(from: outShape.count - 1, through: 0, by: -1) {
+                let i = rest % outShape[axis]
+                rest /= outShape[axis]
+                sourceOffset += i * inStrides[dims[axis]]
+            }
+            if result[linear] != source[sourceOffset] { mismatches += 1 }
+        }
+        #expect(mismatches == 0, "permute \(x.shape) by \(dims): \(mismatches) wrong elements")
+    }
+
+    @Test func everyPermutationOfFourAxes() {
+        let x = Tensor<Double>.arange(0, 360).reshaped([3, 4, 5, 6])
+        func permutations(_ items: [Int]) -> [[Int]] {
+            if items.count <= 1 { return [items] }
+            return items.indices.flatMap { i -> [[Int]] in
+                var rest = items
+                let head = rest.remove(at: i)
+                return permutations(rest).map { [head] + $0 }
+            }
+        }
+        let all = permutations([0, 1, 2, 3])
+        #expect(all.count == 24)
+        for dims in all { expectPermutation(of: x, dims) }
+    }
+
+    @Test func largeTransposesCrossTileEdges() {
+        var generator = RandomGenerator(seed: 3)
+        let wide = Tensor<Double>.randn([70, 45], using: &generator)
+        expectPermutation(of: wide, [1, 0])
+        let batched = Tensor<Double>.randn([3, 33, 65], using: &generator)
+        expectPermutation(of: batched, [0, 2, 1])
+        expectPermutation(of: batched, [2, 1, 0])
+        let floats = Tensor<Float>.arange(0, 40 * 50).reshaped([40, 50])
+        let t = floats.transposed(0, 1)
+        #expect(t[17, 39] == floats[39, 17] && t[49, 0] == floats[0, 49])
+    }
+
+    @Test func permuteGradientIsTheInversePermutation() {
+        let x = cube.requiringGrad()
+        (x.permuted([2, 0, 1]) * cube.permuted([2, 0, 1])).sum().backward()
+        #expect(x.grad!.shape == [2, 3, 4])
+        #expect(x.grad!.scalars == cube.scalars)
+    }
 }
