@@ -257,3 +257,25 @@ import Testing
         #expect(x.grad!.scalars == cube.scalars)
     }
 }
+
+/// Programming errors stop the program with a message (checked in a child process).
+@Suite struct ShapeOpsMisuseTests {
+    @Test func chunkThatDoesNotDivideStops() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor<Double>.zeros([2, 5]).chunk(2, dim: 1)
+        }
+    }
+
+    @Test func dropoutProbabilityOutsideUnitIntervalStops() async {
+        await #expect(processExitsWith: .failure) {
+            var generator = RandomGenerator(seed: 1)
+            _ = Tensor<Double>.zeros([3]).dropout(p: 1.5, using: &generator)
+        }
+    }
+
+    @Test func catOfMismatchedShapesStops() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.cat([Tensor<Double>.zeros([2, 3]), Tensor<Double>.zeros([2, 4])], dim: 0)
+        }
+    }
+}
