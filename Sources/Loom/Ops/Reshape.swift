@@ -25,9 +25,10 @@ extension Tensor {
         reshaped([count])
     }
 
-    /// Inserts an axis of size 1 at `dim` (PyTorch's `unsqueeze`).
+    /// Inserts an axis of size 1 at `dim` (PyTorch's `unsqueeze`); a negative `dim` counts
+    /// from the end of the result's axes, so `-1` appends an axis.
     public func unsqueezed(dim: Int) -> Tensor {
-        let axis = Shape.normalize(axis: dim < 0 ? dim + 1 : dim, rank: rank + 1, op: "unsqueeze")
+        let axis = Shape.normalize(axis: dim, rank: rank + 1, op: "unsqueeze")
         var newShape = shape
         newShape.insert(1, at: axis)
         return reshaped(newShape)

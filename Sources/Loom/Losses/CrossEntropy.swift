@@ -1,0 +1,60 @@
+// Cross-entropy of logits against class targets, fused: one stable log-softmax-and-pick
+// pass forward and `softmax - onehot` backward.
+
+/// The cross-entropy loss of unnormalized `logits` against class `targets` (PyTorch's
+/// `F.cross_entropy`): `loss[n] = logsumexp(logits[n]) - logits[n, targets[n]]`, computed
+/// in one stable pass (the row maximum is subtracted before `exp`). The gradient is
+/// `softmax(logits[n]) - onehot(targets[n])` times the upstream gradient of that sample.
+///
+/// - Parameters:
+///   - logits: `[N, C]`.
+///   - targets: `[N]`, each a class in `0..<C` or `ignoreIndex`.
+///   - ignoreIndex: a target value whose samples contribute neither loss nor gradient.
+///   - reduction: `.mean` divides by the number of targets that are not ignored; `.sum`
+///     adds; `.none` returns `[N]` with 0 at ignored samples.
+/// - Returns: a scalar, or `[N]` for `.none`.
+///
+/// Unlike PyTorch, which returns NaN when every target is ignored under `.mean`, Loom
+/// returns 0 with a zero gradient, so a batch made only of padding does not poison training.
+public func crossEntropy<Scalar>(_ logits: Tensor<Scalar>, _ targets: IntTensor, ignoreIndex: Int = -100,
+                                 reduction: Reduction = .mean) -> Tensor<Scalar> {
+    checkShape(logits.rank == 2, "crossEntropy expects logits [N, C] and targets [N], got logits \(logits.shape)")
+    let n = logits.shape[0], classes = logits.shape[1]
+    checkShape(targets.shape == [n], "crossEntropy expects logits [N, C] and targets [N], got logits \(logits.shape) and targets \(targets.shape)")
+    let labels = targets.scalars
+    for label in labels where label != ignoreIndex && (label < 0 || label >= classes) {
+        checkShape(false, "crossEntropy: target \(label) is out of range for \(classes) classes (ignoreIndex \(ignoreIndex))")
+    }
+    let counted = labels.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
+    var losses = [Scalar](repeating: 0, count: n)
+    var logSumExps = [Scalar](repeating: 0, count: n)
+    let x = logits.storage.base
+    for row in 0..<n where labels[row] != ignoreIndex {
+        let lse = Kernels.logSumExp(x + row * classes, count: classes)
+        logSumExps[row] = lse
+        losses[row] = lse - x[row * classes + labels[row]]
+    }
+    let result = reduction.reduce(losses, shape: [n], divisor: counted)
+    return result.recorded("crossEntropy", inputs: [logits]) {
+        let logits = logits.detached()
+        return { g in
+            let upstream = reduction.elementGradient(g, divisor: counted)
+            return [Tensor<Scalar>(shape: [n, classes]) { out in
+                let x = logits.storage.base
+                for row in 0..<n {
+                    let dst = out.baseAddress! + row * classes
+                    let label = labels[row]
+                    let weight = upstream(row)
+                    if label == ignoreIndex || weight == 0 {
+                        dst.initialize(repeating: 0, count: classes)
+                        continue
+                    }
+                    // weight * (softmax - onehot), softmax = exp(x - logsumexp).
+                    let lse = logSumExps[row]
+                    for c in 0..<classes { dst[c] = weight * Scalar.exp(x[row * classes + c] - lse) }
+                    dst[label] -= weight
+                }
+            }]
+        }
+    }
+}
