@@ -22,13 +22,13 @@ extension Kernels {
         return best
     }
 
-    /// The log of the sum of exponentials of `count` contiguous scalars, computed as
-    /// `m + log(sum(exp(x - m)))` with `m` the maximum, so it is finite whenever the
-    /// maximum is.
+    /// The maximum `m` of `count` contiguous scalars and `log(sum(exp(x - m)))`, so that
+    /// `logsumexp(x) = m + logSum` and `log_softmax(x) = (x - m) - logSum` are finite
+    /// whenever the maximum is (and exact for equal logits, whatever their size).
     @inlinable
-    public static func logSumExp<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
+    public static func shiftedLogSumExp<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> (max: S, logSum: S) {
         let m = maximum(x, count: count)
-        if !m.isFinite { return m }
+        if !m.isFinite { return (m, 0) }
         typealias V = S.Vector
         let width = V.scalarCount
         let vm = V(repeating: m)
@@ -40,7 +40,7 @@ extension Kernels {
         }
         var total = acc.sum()
         while i < count { total += S.exp(x[i] - m); i += 1 }
-        return m + S.log(total)
+        return (m, S.log(total))
     }
 
     /// Softmax (or log-softmax when `logarithm`) of one contiguous row of `count` scalars.
@@ -49,14 +49,14 @@ extension Kernels {
         typealias V = S.Vector
         let width = V.scalarCount
         if logarithm {
-            let lse = logSumExp(x, count: count)
-            let vl = V(repeating: lse)
+            let (m, logSum) = shiftedLogSumExp(x, count: count)
+            let vm = V(repeating: m), vl = V(repeating: logSum)
             var i = 0
             while i + width <= count {
-                (load(V.self, x + i) - vl).store(to: out + i)
+                ((load(V.self, x + i) - vm) - vl).store(to: out + i)
                 i += width
             }
-            while i < count { out[i] = x[i] - lse; i += 1 }
+            while i < count { out[i] = (x[i] - m) - logSum; i += 1 }
             return
         }
         let m = maximum(x, count: count)
@@ -106,10 +106,12 @@ extension Kernels {
                 accumulate(UnsafePointer(row), into: total, count: inner)
             }
             if logarithm {
-                // log_softmax = x - (max + log(sum)).
-                for i in 0..<inner { best[i] = best[i].isFinite ? best[i] + S.log(total[i]) : best[i] }
+                // log_softmax = (x - max) - log(sum).
+                for i in 0..<inner { total[i] = best[i].isFinite ? S.log(total[i]) : 0 }
                 for l in 0..<length {
-                    binaryRow(SubtractKernel.self, src + l * inner, aStride: 1, UnsafePointer(best), bStride: 1, dst + l * inner, count: inner)
+                    let row = dst + l * inner
+                    binaryRow(SubtractKernel.self, src + l * inner, aStride: 1, UnsafePointer(best), bStride: 1, row, count: inner)
+                    binaryRow(SubtractKernel.self, UnsafePointer(row), aStride: 1, UnsafePointer(total), bStride: 1, row, count: inner)
                 }
             } else {
                 for i in 0..<inner { total[i] = 1 / total[i] }

@@ -27,12 +27,15 @@ public func crossEntropy<Scalar>(_ logits: Tensor<Scalar>, _ targets: IntTensor,
     }
     let counted = labels.reduce(0) { $0 + ($1 == ignoreIndex ? 0 : 1) }
     var losses = [Scalar](repeating: 0, count: n)
-    var logSumExps = [Scalar](repeating: 0, count: n)
+    // Per row, the maximum and log(sum(exp(x - max))): loss = (max - x[target]) + logSum.
+    var maxima = [Scalar](repeating: 0, count: n)
+    var logSums = [Scalar](repeating: 0, count: n)
     let x = logits.storage.base
     for row in 0..<n where labels[row] != ignoreIndex {
-        let lse = Kernels.logSumExp(x + row * classes, count: classes)
-        logSumExps[row] = lse
-        losses[row] = lse - x[row * classes + labels[row]]
+        let (m, logSum) = Kernels.shiftedLogSumExp(x + row * classes, count: classes)
+        maxima[row] = m
+        logSums[row] = logSum
+        losses[row] = (m - x[row * classes + labels[row]]) + logSum
     }
     let result = reduction.reduce(losses, shape: [n], divisor: counted)
     return result.recorded("crossEntropy", inputs: [logits]) {
@@ -49,9 +52,9 @@ public func crossEntropy<Scalar>(_ logits: Tensor<Scalar>, _ targets: IntTensor,
                         dst.initialize(repeating: 0, count: classes)
                         continue
                     }
-                    // weight * (softmax - onehot), softmax = exp(x - logsumexp).
-                    let lse = logSumExps[row]
-                    for c in 0..<classes { dst[c] = weight * Scalar.exp(x[row * classes + c] - lse) }
+                    // weight * (softmax - onehot), softmax = exp((x - max) - logSum).
+                    let m = maxima[row], logSum = logSums[row]
+                    for c in 0..<classes { dst[c] = weight * Scalar.exp((x[row * classes + c] - m) - logSum) }
                     dst[label] -= weight
                 }
             }]
