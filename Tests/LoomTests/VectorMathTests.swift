@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+@testable import Loom
+
+/// The vectorized Float exp/sigmoid/tanh of the fused kernels against libm.
+@Suite struct VectorMathTests {
+    /// Inputs across the useful range, dense near zero, plus extremes. Results below 1e-30
+    /// (where Float is denormal) are compared absolutely.
+    var inputs: [Float] {
+        var values: [Float] = [0, -0.0, 1e-8, -1e-8, 1e-3, -1e-3, 0.1249, 0.1251, -0.1251, 88, -88, -87.2, -100, 100, 1000, -1000]
+        var generator = RandomGenerator(seed: 5)
+        for _ in 0..<4000 { values.append(Float(generator.nextNormal() * 6)) }
+        for _ in 0..<1000 { values.append(Float(generator.nextUnit() * 0.5 - 0.25)) }
+        while values.count % 8 != 0 { values.append(0.5) }
+        return values
+    }
+
+    func check(_ f: (SIMD8<Float>) -> SIMD8<Float>, _ reference: (Double) -> Double, tolerance: Double, relative: Bool) {
+        let xs = inputs
+        var worst = 0.0, at: Float = 0
+        for start in stride(from: 0, to: xs.count, by: 8) {
+            let v = f(SIMD8(xs[start..<start + 8]))
+            for lane in 0..<8 {
+                let expected = reference(Double(xs[start + lane]))
+                let got = Double(v[lane])
+                if expected.isInfinite { #expect(got == expected); continue }
+                let error = Swift.abs(got - expected) / (relative ? Swift.max(Swift.abs(expected), 1e-30) : 1)
+                if error > worst { worst = error; at = xs[start + lane] }
+            }
+        }
+        #expect(worst <= tolerance, "worst error \(worst) at x = \(at)")
+    }
+
+    @Test func expIsWithinAFewUlps() {
+        check(VectorMath.exp, { Foundation.exp($0) > Double(Float.greatestFiniteMagnitude) ? .infinity : Foundation.exp($0) }, tolerance: 4e-7, relative: true)
+    }
+
+    @Test func sigmoidIsAccurate() {
+        check(VectorMath.sigmoid, { 1 / (1 + Foundation.exp(-$0)) }, tolerance: 4e-7, relative: true)
+    }
+
+    @Test func tanhIsAccurate() {
+        check(VectorMath.tanh, { Foundation.tanh($0) }, tolerance: 6e-7, relative: false)
+        check(VectorMath.tanh, { Foundation.tanh($0) }, tolerance: 2e-6, relative: true)
+    }
+
+    @Test func nanPropagates() {
+        let v = VectorMath.tanh(SIMD8<Float>(repeating: .nan))
+        #expect(v[0].isNaN)
+        #expect(VectorMath.sigmoid(SIMD8<Float>(repeating: .nan))[3].isNaN)
+    }
+}
