@@ -1,0 +1,61 @@
+/// The time-step schedule of a variable-length batch, as packing lays it out: sequences
+/// sorted by decreasing length (stable, so ties keep batch order), and at step `t` the
+/// first `batchSizes[t]` of them active. Packed row `offsets[t] + r` holds step `t` of the
+/// sequence of sorted rank `r`. Work done over packed rows is proportional to the sum of
+/// the real lengths, never to `batch × maxLength`.
+public struct StepPlan: Sendable, Equatable {
+    /// The length of each sequence, in batch order.
+    public let lengths: [Int]
+    /// `order[r]` is the batch position of the sequence of sorted rank `r`.
+    public let order: [Int]
+    /// How many sequences are still running at each step (non-increasing).
+    public let batchSizes: [Int]
+    /// The first packed row of each step.
+    public let offsets: [Int]
+    /// The number of packed rows (the sum of the lengths).
+    public let rowCount: Int
+
+    /// The schedule for these lengths (any order; zeros allowed).
+    public init(lengths: [Int]) {
+        self.lengths = lengths
+        order = lengths.indices.sorted { lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1) }
+        let longest = lengths.max() ?? 0
+        var sizes = [Int](repeating: 0, count: longest)
+        for length in lengths where length > 0 {
+            for t in 0..<length { sizes[t] += 1 }
+        }
+        batchSizes = sizes
+        var running = 0
+        offsets = sizes.map { size in defer { running += size }; return running }
+        rowCount = running
+    }
+
+    /// The number of sequences.
+    public var batch: Int { lengths.count }
+
+    /// For each packed row, the row of the padded input flattened to `[batch·time, ...]`
+    /// (`batchFirst`) or `[time·batch, ...]` that it reads. With `reversed`, step `t` of a
+    /// sequence of length `L` reads its position `L - 1 - t`, so a forward pass over the
+    /// packed rows runs each sequence backward from its own last step.
+    public func paddedRows(time: Int, batchFirst: Bool, reversed: Bool) -> [Int] {
+        var rows = [Int](repeating: 0, count: rowCount)
+        for (t, size) in batchSizes.enumerated() {
+            for rank in 0..<size {
+                let b = order[rank]
+                let position = reversed ? lengths[b] - 1 - t : t
+                rows[offsets[t] + rank] = batchFirst ? b * time + position : position * batch + b
+            }
+        }
+        return rows
+    }
+
+    /// The inverse of `paddedRows`: for each padded position, its packed row, or
+    /// `rowCount` (one past the last row) for padding.
+    public func packedRows(time: Int, batchFirst: Bool, reversed: Bool) -> [Int] {
+        var inverse = [Int](repeating: rowCount, count: batch * time)
+        for (row, padded) in paddedRows(time: time, batchFirst: batchFirst, reversed: reversed).enumerated() {
+            inverse[padded] = row
+        }
+        return inverse
+    }
+}
