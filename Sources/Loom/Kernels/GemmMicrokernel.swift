@@ -70,7 +70,16 @@ extension Kernels {
             write(c50, c51, to: c + 5 * ldc)
             return
         }
-        // An edge tile: spill the accumulators and write only the part inside C.
+        if columns == tileColumns {
+            // A tile cut by the bottom edge of C: full rows, fewer of them.
+            write(c00, c01, to: c)
+            if rows > 1 { write(c10, c11, to: c + ldc) }
+            if rows > 2 { write(c20, c21, to: c + 2 * ldc) }
+            if rows > 3 { write(c30, c31, to: c + 3 * ldc) }
+            if rows > 4 { write(c40, c41, to: c + 4 * ldc) }
+            return
+        }
+        // A tile cut by the right edge of C: spill the accumulators and write only the part inside C.
         withUnsafeTemporaryAllocation(of: S.self, capacity: gemmRowsPerTile * tileColumns) { buffer in
             let tile = buffer.baseAddress!
             c00.store(to: tile); c01.store(to: tile + width)
