@@ -1,2 +1,22 @@
+import Foundation
 import Loom
-print("loom-bench: not yet")
+
+// loom-bench: kernel microbenchmarks (`--kernels`) and the model configs of PRODUCT.md.
+// See Benchmarks/README.md.
+
+do {
+    let options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
+    Threads.count = options.threads
+    if options.kernels {
+        runKernelBenchmarks(options)
+    } else {
+        runModelBenchmarks(options)
+    }
+} catch let error as BenchError {
+    if error.isHelp {
+        print(error.message)
+        exit(0)
+    }
+    FileHandle.standardError.write(Data("loom-bench: \(error.message)\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Loom
+
+// Kernel microbenchmarks (`loom-bench --kernels`): the matrix multiply at 512³ and at the
+// shapes a recurrent layer produces, with the percentage of the core's FMA peak.
+
+/// One matrix product shape: C[m, n] = op(A)[m, k] · op(B)[k, n].
+struct GemmShape {
+    let name: String
+    let transposeA: Bool
+    let transposeB: Bool
+    let m: Int, n: Int, k: Int
+    /// Through `Tensor<Float>.matmul` (a generic call from this client module) rather than
+    /// `Kernels.gemm`, to show the generic path runs the same specialized code.
+    var throughTensor = false
+
+    var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+    var label: String {
+        "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N") \(m)x\(n)x\(k)"
+    }
+
+    static let all: [GemmShape] = [
+        GemmShape(name: "gemm-512", transposeA: false, transposeB: false, m: 512, n: 512, k: 512),
+        GemmShape(name: "gemm-512-nt", transposeA: false, transposeB: true, m: 512, n: 512, k: 512),
+        GemmShape(name: "gemm-512-tn", transposeA: true, transposeB: false, m: 512, n: 512, k: 512),
+        GemmShape(name: "matmul-512", transposeA: false, transposeB: false, m: 512, n: 512, k: 512, throughTensor: true),
+        // An LSTM step at B64 H256: [batch, hidden] · [hidden, 4 hidden], and its backward:
+        // dX = dY · Wᵀ, dW = Xᵀ · dY.
+        GemmShape(name: "rnn-64x256x1024", transposeA: false, transposeB: false, m: 64, n: 1024, k: 256),
+        GemmShape(name: "rnn-64x256x1024-nt", transposeA: false, transposeB: true, m: 64, n: 1024, k: 256),
+        GemmShape(name: "rnn-64x256x1024-bwd-dx", transposeA: false, transposeB: true, m: 64, n: 256, k: 1024),
+        GemmShape(name: "rnn-64x256x1024-bwd-dw", transposeA: true, transposeB: false, m: 256, n: 1024, k: 64),
+        GemmShape(name: "matmul-64x256x1024", transposeA: false, transposeB: false, m: 64, n: 1024, k: 256, throughTensor: true),
+        // lstm-tiny-like: [16, 32] · [32, 128], and its backward.
+        GemmShape(name: "rnn-16x32x128", transposeA: false, transposeB: false, m: 16, n: 128, k: 32),
+        GemmShape(name: "rnn-16x32x128-nt", transposeA: false, transposeB: true, m: 16, n: 128, k: 32),
+        GemmShape(name: "rnn-16x32x128-bwd-dx", transposeA: false, transposeB: true, m: 16, n: 32, k: 128),
+        GemmShape(name: "rnn-16x32x128-bwd-dw", transposeA: true, transposeB: false, m: 32, n: 128, k: 16),
+    ]
+}
+
+/// The peak the percentages refer to, and how it was found.
+struct PeakEstimate {
+    /// GFLOP/s of one core running independent 256-bit FMAs back to back (measured).
+    let measuredGflops: Double
+    /// 32 Float flops per cycle (2 FMA pipes x 8 lanes x 2 flops) x the clock of /proc/cpuinfo.
+    let nominalGflops: Double?
+    let clockMHz: Double?
+
+    /// Measures the FMA peak: 12 independent chains of SIMD8<Float> FMAs (enough to cover
+    /// the latency of both FMA pipes), best of several runs.
+    static func measure() -> PeakEstimate {
+        let iterations = 20_000_000
+        var best = 0.0
+        var sink: Float = 0
+        for _ in 0..<5 {
+            let start = monotonicNanoseconds()
+            sink += fmaChains(iterations: iterations, seed: sink * 1e-30 + 1)
+            let seconds = Double(monotonicNanoseconds() - start) / 1e9
+            best = max(best, Double(iterations) * 12 * 8 * 2 / seconds / 1e9)
+        }
+        if sink == 42 { print("") }  // keep the result observable
+        let clock = cpuClockMHz()
+        return PeakEstimate(measuredGflops: best, nominalGflops: clock.map { 32 * $0 / 1000 }, clockMHz: clock)
+    }
+
+    /// The first "cpu MHz" line of /proc/cpuinfo, if any.
+    static func cpuClockMHz() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("cpu MHz") {
+            if let value = line.split(separator: ":").last.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
+                return value
+            }
+        }
+        return nil
+    }
+}
+
+@inline(never)
+func fmaChains(iterations: Int, seed: Float) -> Float {
+    typealias V = SIMD8<Float>
+    let x = V(repeating: 0.999_999), y = V(repeating: 1e-7)
+    var c0 = V(repeating: seed), c1 = c0 + 1, c2 = c0 + 2, c3 = c0 + 3, c4 = c0 + 4, c5 = c0 + 5
+    var c6 = c0 + 6, c7 = c0 + 7, c8 = c0 + 8, c9 = c0 + 9, c10 = c0 + 10, c11 = c0 + 11
+    for _ in 0..<iterations {
+        c0.addProduct(c0, x); c1.addProduct(c1, x); c2.addProduct(c2, x); c3.addProduct(c3, x)
+        c4.addProduct(c4, x); c5.addProduct(c5, x); c6.addProduct(c6, y); c7.addProduct(c7, y)
+        c8.addProduct(c8, y); c9.addProduct(c9, y); c10.addProduct(c10, y); c11.addProduct(c11, y)
+    }
+    let total = (c0 + c1 + c2 + c3) + (c4 + c5 + c6 + c7) + (c8 + c9 + c10 + c11)
+    return total.sum()
+}
+
+/// One measured kernel.
+struct KernelResult {
+    let shape: GemmShape
+    let threads: Int
+    let medianMilliseconds: Double
+    var gflops: Double { shape.flops / medianMilliseconds / 1e6 }
+}
+
+/// Times `shape` on random data (median of `reps` samples).
+func benchmarkGemm(_ shape: GemmShape, threads: Int, reps: Int) -> KernelResult {
+    var generator = RandomGenerator(seed: 7)
+    // Stored shapes: A is [m, k] or [k, m]; B is [k, n] or [n, k].
+    let aShape = shape.transposeA ? [shape.k, shape.m] : [shape.m, shape.k]
+    let bShape = shape.transposeB ? [shape.n, shape.k] : [shape.k, shape.n]
+    let a = Tensor<Float>.randn(aShape, using: &generator)
+    let b = Tensor<Float>.randn(bShape, using: &generator)
+    let milliseconds: Double
+    if shape.throughTensor {
+        milliseconds = medianMillisecondsBatched(reps: reps) {
+            let product = withoutGradient { a.matmul(b) }
+            blackHole(product)
+        }
+    } else {
+        var c = [Float](repeating: 0, count: shape.m * shape.n)
+        milliseconds = a.withUnsafeBufferPointer { aBuffer in
+            b.withUnsafeBufferPointer { bBuffer in
+                c.withUnsafeMutableBufferPointer { cBuffer in
+                    medianMillisecondsBatched(reps: reps) {
+                        Kernels.gemm(transposeA: shape.transposeA, transposeB: shape.transposeB,
+                                     m: shape.m, n: shape.n, k: shape.k,
+                                     aBuffer.baseAddress!, lda: aShape[1], bBuffer.baseAddress!, ldb: bShape[1],
+                                     cBuffer.baseAddress!, ldc: shape.n, accumulate: false)
+                    }
+                }
+            }
+        }
+    }
+    return KernelResult(shape: shape, threads: threads, medianMilliseconds: milliseconds)
+}
+
+/// Keeps a value alive so the work producing it is not optimized away.
+@inline(never)
+func blackHole<T>(_ value: T) { _ = value }
+
+/// `loom-bench --kernels`.
+func runKernelBenchmarks(_ options: BenchOptions) {
+    let peak = PeakEstimate.measure()
+    let reference = peak.measuredGflops
+    if options.json {
+        var fields = ["\"peak\": \"fma-loop\"", "\"peak_gflops\": \(rounded(peak.measuredGflops, decimals: 2))"]
+        if let nominal = peak.nominalGflops { fields.append("\"nominal_peak_gflops\": \(rounded(nominal, decimals: 2))") }
+        print("{" + fields.joined(separator: ", ") + "}")
+    } else {
+        print("Float FMA peak, one core: \(formatted(peak.measuredGflops, decimals: 1)) GFLOP/s measured "
+              + "(12 independent chains of 8-lane FMAs)")
+        if let nominal = peak.nominalGflops, let clock = peak.clockMHz {
+            print("  nominal: 2 FMA pipes x 8 lanes x 2 flops x \(formatted(clock, decimals: 0)) MHz (/proc/cpuinfo) "
+                  + "= \(formatted(nominal, decimals: 1)) GFLOP/s")
+        }
+        print("threads: \(options.threads); median of \(options.reps) samples; % of the measured peak x threads\n")
+        print(padded("kernel", 24) + padded("shape", 20) + padded("median ms", 12, right: true)
+              + padded("GFLOP/s", 10, right: true) + padded("% peak", 9, right: true))
+    }
+    for shape in GemmShape.all {
+        let result = benchmarkGemm(shape, threads: options.threads, reps: options.reps)
+        let percent = 100 * result.gflops / (reference * Double(options.threads))
+        if options.json {
+            print("{\"kernel\": \"\(shape.name)\", \"threads\": \(options.threads), "
+                  + "\"median_ms\": \(rounded(result.medianMilliseconds, decimals: 4)), "
+                  + "\"gflops\": \(rounded(result.gflops, decimals: 2)), \"peak_percent\": \(rounded(percent, decimals: 1))}")
+        } else {
+            print(padded(shape.name, 24) + padded(shape.label, 20)
+                  + padded(formatted(result.medianMilliseconds, decimals: 4), 12, right: true)
+                  + padded(formatted(result.gflops, decimals: 1), 10, right: true)
+                  + padded(formatted(percent, decimals: 1), 9, right: true))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// The command line of loom-bench.
+struct BenchOptions {
+    var json = false
+    var threads = 1
+    var config: String? = nil
+    var reps = 7
+    var kernels = false
+
+    static let usage = """
+        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels]
+          --json        one JSON object per line instead of a table
+          --threads N   threads the kernels may use (default 1)
+          --config NAME run only this model config (see the list below)
+          --reps R      timed repetitions per measurement; the median is reported (default 7)
+          --kernels     run the kernel microbenchmarks (gemm) instead of the model configs
+        configs: \(ModelConfig.all.map(\.name).joined(separator: ", "))
+        """
+
+    /// Parses the arguments; throws a message naming the bad argument.
+    static func parse(_ arguments: [String]) throws -> BenchOptions {
+        var options = BenchOptions()
+        var index = 0
+        func value(for flag: String) throws -> String {
+            index += 1
+            guard index < arguments.count else { throw BenchError("\(flag) needs a value") }
+            return arguments[index]
+        }
+        func positiveInt(for flag: String) throws -> Int {
+            let text = try value(for: flag)
+            guard let number = Int(text), number > 0 else {
+                throw BenchError("\(flag) expects a positive integer, got '\(text)'")
+            }
+            return number
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--json": options.json = true
+            case "--kernels": options.kernels = true
+            case "--threads": options.threads = try positiveInt(for: argument)
+            case "--reps": options.reps = try positiveInt(for: argument)
+            case "--config":
+                let name = try value(for: argument)
+                guard ModelConfig.all.contains(where: { $0.name == name }) else {
+                    throw BenchError("unknown config '\(name)'; known: \(ModelConfig.all.map(\.name).joined(separator: ", "))")
+                }
+                options.config = name
+            case "--help", "-h":
+                throw BenchError(usage, isHelp: true)
+            default:
+                throw BenchError("unknown argument '\(argument)'\n\(usage)")
+            }
+            index += 1
+        }
+        return options
+    }
+}
+
+/// A command-line error: printed, then the tool exits non-zero (zero for `--help`).
+struct BenchError: Error {
+    let message: String
+    let isHelp: Bool
+    init(_ message: String, isHelp: Bool = false) { self.message = message; self.isHelp = isHelp }
+}

@@ -1,0 +1,171 @@
+// The matrix multiply (GEMM): cache blocking, dispatch to concrete Float and Double code,
+// and the split over threads. Packing is in GemmPacking.swift, the register-blocked inner
+// kernel in GemmMicrokernel.swift; Docs/Performance.md describes the design.
+
+extension Kernels {
+    /// General matrix multiply on row-major matrices:
+    /// `C[M, N] = op(A) · op(B)` (or `+=` when `accumulate`), where `op(A)` is `[M, K]`
+    /// (`A` stored `[K, M]` when `transposeA`) and `op(B)` is `[K, N]` (`B` stored `[N, K]`
+    /// when `transposeB`). `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
+    /// When `accumulate` is false, `C` need not be initialized. Uses up to `Threads.count`
+    /// threads for large products; the result is bitwise the same for every thread count.
+    @inlinable
+    public static func gemm<S: TensorScalar>(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool
+    ) {
+        // Hand the work to concrete, already-specialized code in the Loom module: the check
+        // on the type folds away wherever `gemm` is specialized, and the fast path never
+        // depends on the caller's module specializing generic code.
+        if S.self == Float.self {
+            gemmFloat(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                      UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
+                      UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
+                      UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc,
+                      accumulate: accumulate, threads: Threads.count)
+        } else if S.self == Double.self {
+            gemmDouble(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                       UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda: lda,
+                       UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb: ldb,
+                       UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc: ldc,
+                       accumulate: accumulate, threads: Threads.count)
+        } else {
+            gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                         a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: Threads.count)
+        }
+    }
+
+    /// `gemm` for `Float`, with an explicit thread count.
+    @usableFromInline
+    static func gemmFloat(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int
+    ) {
+        gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+    }
+
+    /// `gemm` for `Double`, with an explicit thread count.
+    @usableFromInline
+    static func gemmDouble(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int,
+        _ c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool, threads: Int
+    ) {
+        gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+    }
+
+    /// Products with fewer multiply-adds than this run on one thread: below it, waking a
+    /// second thread costs more than it saves.
+    static let gemmParallelThreshold = 1 << 18
+
+    /// Splits C into a fixed partition of column blocks (or row blocks, when C has more
+    /// row tiles than column tiles) and runs `gemmSerial` on each part. The shared dimension
+    /// is never split, so each element of C gets the same arithmetic for any thread count.
+    @usableFromInline
+    static func gemmParallel<S: TensorScalar>(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, threads: Int
+    ) {
+        if m <= 0 || n <= 0 { return }
+        if k <= 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
+        if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
+            gemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                       a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
+            return
+        }
+        if columnTiles >= rowTiles {
+            let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
+            Parallel.forEach(parts.count) { part in
+                let columns = parts[part]
+                gemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k,
+                           a, lda: lda, transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
+                           c + columns.lowerBound, ldc: ldc, accumulate: accumulate)
+            }
+        } else {
+            let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
+            Parallel.forEach(parts.count) { part in
+                let rows = parts[part]
+                gemmSerial(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
+                           transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b, ldb: ldb,
+                           c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// Splits `count` into `ceil(count / limit)` blocks of nearly equal size rounded up to a
+    /// multiple of `granularity`, and returns that block size.
+    @inline(__always)
+    static func gemmBlockSize(_ count: Int, limit: Int, granularity: Int) -> Int {
+        let blocks = (count + limit - 1) / limit
+        let size = (count + blocks - 1) / blocks
+        return (size + granularity - 1) / granularity * granularity
+    }
+
+    /// The single-threaded blocked product (Goto's loop order): for each block of columns of
+    /// C (≤ 4096), for each block of the shared dimension (≤ 256 steps, so a packed panel of B
+    /// stays in L1), pack that block of B, then for each block of rows (≤ 144 for Float, so
+    /// the packed A block stays in L2), pack it and run the microkernel over all tiles.
+    /// For a given element of C the sum runs over the K blocks in order, and within a block
+    /// over its steps in order: the result depends only on K, never on M, N or the threads.
+    static func gemmSerial<S: TensorScalar>(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool
+    ) {
+        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+        let isFloat = MemoryLayout<S>.size == 4
+        let kBlock = gemmBlockSize(k, limit: isFloat ? 256 : 192, granularity: 1)
+        let mBlock = gemmBlockSize(m, limit: isFloat ? 144 : 96, granularity: tileRows)
+        let nBlock = gemmBlockSize(n, limit: 4096, granularity: tileColumns)
+        let alignment = 64
+        let packedA = UnsafeMutableRawPointer.allocate(byteCount: mBlock * kBlock * MemoryLayout<S>.stride, alignment: alignment)
+            .bindMemory(to: S.self, capacity: mBlock * kBlock)
+        let packedB = UnsafeMutableRawPointer.allocate(byteCount: nBlock * kBlock * MemoryLayout<S>.stride, alignment: alignment)
+            .bindMemory(to: S.self, capacity: nBlock * kBlock)
+        defer { packedA.deallocate(); packedB.deallocate() }
+
+        var columnStart = 0
+        while columnStart < n {
+            let columns = min(nBlock, n - columnStart)
+            var depthStart = 0
+            while depthStart < k {
+                let depth = min(kBlock, k - depthStart)
+                let overwrite = !accumulate && depthStart == 0
+                gemmPackB(transposeB ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
+                          ldb: ldb, transposed: transposeB, kc: depth, columns: columns, into: packedB)
+                var rowStart = 0
+                while rowStart < m {
+                    let rows = min(mBlock, m - rowStart)
+                    gemmPackA(transposeA ? a + depthStart * lda + rowStart : a + rowStart * lda + depthStart,
+                              lda: lda, transposed: transposeA, rows: rows, kc: depth, into: packedA)
+                    var tileColumn = 0
+                    while tileColumn < columns {
+                        let panelB = UnsafePointer(packedB + tileColumn * depth)
+                        let tileWidth = min(tileColumns, columns - tileColumn)
+                        var tileRow = 0
+                        while tileRow < rows {
+                            gemmMicrokernel(kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
+                                            c + (rowStart + tileRow) * ldc + columnStart + tileColumn, ldc: ldc,
+                                            rows: min(tileRows, rows - tileRow), columns: tileWidth, overwrite: overwrite)
+                            tileRow += tileRows
+                        }
+                        tileColumn += tileColumns
+                    }
+                    rowStart += rows
+                }
+                depthStart += depth
+            }
+            columnStart += columns
+        }
+    }
+}

@@ -1,0 +1,218 @@
+// Packing of the matrix multiply's operands into the contiguous layouts the microkernel
+// streams through (see GemmMicrokernel.swift). Packing is also where the transposed
+// variants are absorbed: after it, the microkernel only ever sees one layout.
+//
+// Packed A (a block of `rows x kc` of op(A)): consecutive panels of 6 rows; inside a panel,
+// for each step p of the shared dimension, the 6 elements A[i, p] of its rows. Rows past the
+// end of A are zero.
+// Packed B (a block of `kc x columns` of op(B)): consecutive panels of NR columns; inside a
+// panel, for each step p, the NR elements B[p, j] of its columns. Columns past the end are zero.
+
+extension Kernels {
+    /// Packs the `rows x kc` block of op(A) whose top-left element is at `a` (op(A) is `A`,
+    /// or `Aᵀ` when `transposed`, with `A` stored row-major with row stride `lda`) into
+    /// `packed`, which holds `ceil(rows / 6) * 6 * kc` elements.
+    @inline(__always)
+    static func gemmPackA<S: TensorScalar>(
+        _ a: UnsafePointer<S>, lda: Int, transposed: Bool, rows: Int, kc: Int,
+        into packed: UnsafeMutablePointer<S>
+    ) {
+        let tileRows = gemmRowsPerTile
+        var target = packed
+        var panelStart = 0
+        while panelStart < rows {
+            let panelRows = min(tileRows, rows - panelStart)
+            if transposed {
+                // op(A)[i, p] = A[p, i]: the panel's 6 elements of step p are contiguous.
+                let source = a + panelStart
+                if panelRows == tileRows {
+                    for p in 0..<kc {
+                        let row = source + p * lda, out = target + p * tileRows
+                        out[0] = row[0]; out[1] = row[1]; out[2] = row[2]
+                        out[3] = row[3]; out[4] = row[4]; out[5] = row[5]
+                    }
+                } else {
+                    for p in 0..<kc {
+                        let row = source + p * lda, out = target + p * tileRows
+                        for r in 0..<tileRows { out[r] = r < panelRows ? row[r] : 0 }
+                    }
+                }
+            } else {
+                let source = a + panelStart * lda
+                if panelRows == tileRows {
+                    let r0 = source, r1 = source + lda, r2 = source + 2 * lda
+                    let r3 = source + 3 * lda, r4 = source + 4 * lda, r5 = source + 5 * lda
+                    for p in 0..<kc {
+                        let out = target + p * tileRows
+                        out[0] = r0[p]; out[1] = r1[p]; out[2] = r2[p]
+                        out[3] = r3[p]; out[4] = r4[p]; out[5] = r5[p]
+                    }
+                } else {
+                    for r in 0..<tileRows {
+                        if r < panelRows {
+                            let row = source + r * lda
+                            for p in 0..<kc { target[p * tileRows + r] = row[p] }
+                        } else {
+                            for p in 0..<kc { target[p * tileRows + r] = 0 }
+                        }
+                    }
+                }
+            }
+            target += tileRows * kc
+            panelStart += tileRows
+        }
+    }
+
+    /// Packs the `kc x columns` block of op(B) whose top-left element is at `b` (op(B) is `B`,
+    /// or `Bᵀ` when `transposed`, with `B` stored row-major with row stride `ldb`) into
+    /// `packed`, which holds `ceil(columns / NR) * NR * kc` elements.
+    @inline(__always)
+    static func gemmPackB<S: TensorScalar>(
+        _ b: UnsafePointer<S>, ldb: Int, transposed: Bool, kc: Int, columns: Int,
+        into packed: UnsafeMutablePointer<S>
+    ) {
+        typealias V = S.Vector
+        let width = V.scalarCount
+        let tileColumns = gemmColumnsPerTile(S.self)
+        var target = packed
+        var panelStart = 0
+        while panelStart < columns {
+            let panelColumns = min(tileColumns, columns - panelStart)
+            if transposed && panelColumns == tileColumns && S.self == Float.self {
+                gemmPackTransposedPanel(UnsafeRawPointer(b + panelStart * ldb).assumingMemoryBound(to: Float.self),
+                                        ldb: ldb, kc: kc,
+                                        into: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self))
+            } else if transposed && panelColumns == tileColumns && S.self == Double.self {
+                gemmPackTransposedPanel(UnsafeRawPointer(b + panelStart * ldb).assumingMemoryBound(to: Double.self),
+                                        ldb: ldb, kc: kc,
+                                        into: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Double.self))
+            } else if transposed {
+                // op(B)[p, j] = B[j, p]: read each stored row contiguously, write with stride NR.
+                for jj in 0..<tileColumns {
+                    if jj < panelColumns {
+                        let row = b + (panelStart + jj) * ldb
+                        for p in 0..<kc { target[p * tileColumns + jj] = row[p] }
+                    } else {
+                        for p in 0..<kc { target[p * tileColumns + jj] = 0 }
+                    }
+                }
+            } else {
+                let source = b + panelStart
+                if panelColumns == tileColumns {
+                    for p in 0..<kc {
+                        let row = source + p * ldb, out = target + p * tileColumns
+                        load(V.self, row).store(to: out)
+                        load(V.self, row + width).store(to: out + width)
+                    }
+                } else {
+                    for p in 0..<kc {
+                        let row = source + p * ldb, out = target + p * tileColumns
+                        for jj in 0..<tileColumns { out[jj] = jj < panelColumns ? row[jj] : 0 }
+                    }
+                }
+            }
+            target += tileColumns * kc
+            panelStart += tileColumns
+        }
+    }
+
+    /// Packs one full panel of 16 columns of op(B) = Bᵀ for Float: 16 stored rows of `B`
+    /// (row stride `ldb`), `kc` elements each, become `kc` groups of 16. Works on 8x8 blocks
+    /// transposed in registers, then finishes the last `kc % 8` steps element by element.
+    @inline(__always)
+    static func gemmPackTransposedPanel(
+        _ b: UnsafePointer<Float>, ldb: Int, kc: Int, into packed: UnsafeMutablePointer<Float>
+    ) {
+        typealias V = SIMD8<Float>
+        let tileColumns = 16
+        for half in 0..<2 {
+            let rows = b + half * 8 * ldb, out = packed + half * 8
+            var p = 0
+            while p + 8 <= kc {
+                let t = transposed8x8(
+                    load(V.self, rows + p), load(V.self, rows + ldb + p),
+                    load(V.self, rows + 2 * ldb + p), load(V.self, rows + 3 * ldb + p),
+                    load(V.self, rows + 4 * ldb + p), load(V.self, rows + 5 * ldb + p),
+                    load(V.self, rows + 6 * ldb + p), load(V.self, rows + 7 * ldb + p))
+                let base = out + p * tileColumns
+                t.0.store(to: base); t.1.store(to: base + tileColumns)
+                t.2.store(to: base + 2 * tileColumns); t.3.store(to: base + 3 * tileColumns)
+                t.4.store(to: base + 4 * tileColumns); t.5.store(to: base + 5 * tileColumns)
+                t.6.store(to: base + 6 * tileColumns); t.7.store(to: base + 7 * tileColumns)
+                p += 8
+            }
+            while p < kc {
+                for jj in 0..<8 { out[p * tileColumns + jj] = rows[jj * ldb + p] }
+                p += 1
+            }
+        }
+    }
+
+    /// Packs one full panel of 8 columns of op(B) = Bᵀ for Double, with 4x4 register
+    /// transposes (see the Float version).
+    @inline(__always)
+    static func gemmPackTransposedPanel(
+        _ b: UnsafePointer<Double>, ldb: Int, kc: Int, into packed: UnsafeMutablePointer<Double>
+    ) {
+        typealias V = SIMD4<Double>
+        let tileColumns = 8
+        for half in 0..<2 {
+            let rows = b + half * 4 * ldb, out = packed + half * 4
+            var p = 0
+            while p + 4 <= kc {
+                let t = transposed4x4(load(V.self, rows + p), load(V.self, rows + ldb + p),
+                                      load(V.self, rows + 2 * ldb + p), load(V.self, rows + 3 * ldb + p))
+                let base = out + p * tileColumns
+                t.0.store(to: base); t.1.store(to: base + tileColumns)
+                t.2.store(to: base + 2 * tileColumns); t.3.store(to: base + 3 * tileColumns)
+                p += 4
+            }
+            while p < kc {
+                for jj in 0..<4 { out[p * tileColumns + jj] = rows[jj * ldb + p] }
+                p += 1
+            }
+        }
+    }
+}
+
+/// Splits two vectors into their even lanes and their odd lanes: one step of a register
+/// transpose. Viewing the row and column index bits of a 2ⁿ x 2ⁿ block as one 2n-bit index,
+/// a round of this over the row pairs rotates the index right by one bit, so n rounds
+/// swap the row and column bits: a transpose.
+@inline(__always)
+func unzipped(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
+    (SIMD8(lowHalf: x.evenHalf, highHalf: y.evenHalf), SIMD8(lowHalf: x.oddHalf, highHalf: y.oddHalf))
+}
+
+@inline(__always)
+func unzipped(_ x: SIMD4<Double>, _ y: SIMD4<Double>) -> (SIMD4<Double>, SIMD4<Double>) {
+    (SIMD4(lowHalf: x.evenHalf, highHalf: y.evenHalf), SIMD4(lowHalf: x.oddHalf, highHalf: y.oddHalf))
+}
+
+/// The transpose of the 8x8 block whose rows are the arguments (three unzip rounds).
+@inline(__always)
+func transposed8x8(
+    _ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+    _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>
+) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    var r = (r0, r1, r2, r3, r4, r5, r6, r7)
+    for _ in 0..<3 {
+        let (a0, a4) = unzipped(r.0, r.1), (a1, a5) = unzipped(r.2, r.3)
+        let (a2, a6) = unzipped(r.4, r.5), (a3, a7) = unzipped(r.6, r.7)
+        r = (a0, a1, a2, a3, a4, a5, a6, a7)
+    }
+    return r
+}
+
+/// The transpose of the 4x4 block whose rows are the arguments (two unzip rounds).
+@inline(__always)
+func transposed4x4(
+    _ r0: SIMD4<Double>, _ r1: SIMD4<Double>, _ r2: SIMD4<Double>, _ r3: SIMD4<Double>
+) -> (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>) {
+    var r = (r0, r1, r2, r3)
+    for _ in 0..<2 {
+        let (a0, a2) = unzipped(r.0, r.1), (a1, a3) = unzipped(r.2, r.3)
+        r = (a0, a1, a2, a3)
+    }
+    return r
+}
