@@ -36,6 +36,12 @@ public struct LSTM<Scalar: TensorScalar>: Module {
         set { stack.training = newValue }
     }
 
+    /// Fused kernels (the default) or the composed reference path.
+    public var implementation: RecurrentImplementation {
+        get { stack.implementation }
+        set { stack.implementation = newValue }
+    }
+
     /// The weights of `layer` in `direction` (0 forward, 1 reverse).
     public func weights(layer: Int, direction: Int = 0) -> CellWeights<Scalar> { stack.weights[layer][direction] }
 
@@ -108,6 +114,12 @@ public struct GRU<Scalar: TensorScalar>: Module {
         set { stack.training = newValue }
     }
 
+    /// Fused kernels (the default) or the composed reference path.
+    public var implementation: RecurrentImplementation {
+        get { stack.implementation }
+        set { stack.implementation = newValue }
+    }
+
     /// The weights of `layer` in `direction` (0 forward, 1 reverse).
     public func weights(layer: Int, direction: Int = 0) -> CellWeights<Scalar> { stack.weights[layer][direction] }
 
@@ -176,6 +188,12 @@ public struct RNN<Scalar: TensorScalar>: Module {
     public var training: Bool {
         get { stack.training }
         set { stack.training = newValue }
+    }
+
+    /// Fused kernels (the default) or the composed reference path.
+    public var implementation: RecurrentImplementation {
+        get { stack.implementation }
+        set { stack.implementation = newValue }
     }
 
     /// The weights of `layer` in `direction` (0 forward, 1 reverse).

@@ -30,14 +30,25 @@ public struct SequenceLengthError: Error, CustomStringConvertible, Equatable {
     public let description: String
 }
 
+/// How a recurrent layer computes its steps. Both give the same results to rounding.
+public enum RecurrentImplementation: Sendable, Equatable {
+    /// One fused op per layer and direction over the packed rows, with a hand-written
+    /// backward through time: the fast path, and the default.
+    case fused
+    /// Step by step from the generic ops (`CellWeights.step`), every op on the tape: the
+    /// reference the fused path is checked against. LSTM projections always use it.
+    case composed
+}
+
 /// The recurrent engine behind `RNN`, `LSTM` and `GRU`: stacked layers, both directions,
-/// variable lengths, dropout between layers, composed step by step from generic ops.
+/// variable lengths, dropout between layers.
 struct RecurrentStack<Scalar: TensorScalar> {
     let mode: RecurrentMode
     let config: RecurrentConfiguration
     /// `weights[layer][direction]`.
     var weights: [[CellWeights<Scalar>]]
     var training = true
+    var implementation = RecurrentImplementation.fused
 
     init(mode: RecurrentMode, config: RecurrentConfiguration, using generator: inout RandomGenerator) {
         checkShape(config.inputSize > 0 && config.hiddenSize > 0 && config.numLayers > 0,
@@ -105,6 +116,9 @@ struct RecurrentStack<Scalar: TensorScalar> {
         if let h0 { checkState(h0, name: "h0", batch: batch, size: config.outputSize) }
         if let c0 { checkState(c0, name: "c0", batch: batch, size: config.hiddenSize) }
         let lengths = lengths ?? [Int](repeating: time, count: batch)
+        if implementation == .fused && config.projSize == 0 {
+            return runFused(input, batchFirst: batchFirst, lengths: lengths, h0: h0, c0: c0, using: &generator)
+        }
         let isPadded = lengths.contains { $0 < time }
         // Work time-first: one step is then a contiguous [batch, features] slice.
         var layerInput = batchFirst ? input.transposed(0, 1) : input
@@ -138,6 +152,44 @@ struct RecurrentStack<Scalar: TensorScalar> {
         }
         let output = batchFirst ? layerInput.transposed(0, 1) : layerInput
         return (output, Tensor.stack(finalH, dim: 0), finalC.isEmpty ? nil : Tensor.stack(finalC, dim: 0))
+    }
+
+    /// The fused path: for each layer and direction, gather the real steps into packed rows
+    /// (in reverse per sequence for the reverse direction), project them with one matmul,
+    /// run `recurrentSequence`, and scatter the rows back to the padded layout.
+    private func runFused(_ input: Tensor<Scalar>, batchFirst: Bool, lengths: [Int], h0: Tensor<Scalar>?, c0: Tensor<Scalar>?,
+                          using generator: inout RandomGenerator) -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
+        let batch = lengths.count, time = batchFirst ? input.shape[1] : input.shape[0]
+        let plan = StepPlan(lengths: lengths)
+        let hidden = config.hiddenSize
+        let zeroRow = Tensor<Scalar>.zeros([1, hidden])
+        var layerInput = input
+        var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
+        for layer in 0..<config.numLayers {
+            let features = layerInput.shape[2]
+            let flat = layerInput.reshaped([batch * time, features])
+            var directionOutputs: [Tensor<Scalar>] = []
+            for direction in 0..<config.directions {
+                let index = layer * config.directions + direction
+                let reversed = direction == 1
+                let weights = self.weights[layer][direction]
+                let packed = flat.indexSelect(dim: 0, index: IntTensor(plan.paddedRows(time: time, batchFirst: batchFirst, reversed: reversed)))
+                let result = recurrentSequence(mode, projected: weights.projectInput(packed), plan: plan,
+                                               h0: h0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden]),
+                                               c0: mode == .lstm ? (c0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden])) : nil,
+                                               weightHH: weights.weightHH, biasHH: weights.biasHH)
+                let padded = Tensor.cat([result.output, zeroRow], dim: 0)
+                    .indexSelect(dim: 0, index: IntTensor(plan.packedRows(time: time, batchFirst: batchFirst, reversed: reversed)))
+                directionOutputs.append(padded.reshaped(batchFirst ? [batch, time, hidden] : [time, batch, hidden]))
+                finalH.append(result.hN)
+                if let c = result.cN { finalC.append(c) }
+            }
+            layerInput = directionOutputs.count == 1 ? directionOutputs[0] : Tensor.cat(directionOutputs, dim: 2)
+            if layer < config.numLayers - 1 && config.dropout > 0 && training {
+                layerInput = layerInput.dropout(p: config.dropout, using: &generator)
+            }
+        }
+        return (layerInput, Tensor.stack(finalH, dim: 0), finalC.isEmpty ? nil : Tensor.stack(finalC, dim: 0))
     }
 
     /// One direction of one layer over time-first `source` `[T, B, I]`: the input

@@ -1,0 +1,100 @@
+import Testing
+@testable import Loom
+
+/// The fused recurrence (`recurrentSequence`) against the composed reference path and
+/// finite differences.
+@Suite struct FusedRecurrenceTests {
+    enum Kind: CaseIterable { case lstm, gru, rnnTanh, rnnRelu }
+
+    /// Runs a 2-layer bidirectional layer of `kind` with the given implementation and
+    /// returns output, h_n (and c_n) plus every gradient, flattened.
+    func run(_ kind: Kind, _ implementation: RecurrentImplementation, x: Tensor<Double>, lengths: [Int],
+             h0: Tensor<Double>, c0: Tensor<Double>, batchFirst: Bool) -> [[Double]] {
+        var generator = RandomGenerator(seed: 11)
+        let x = x.detached().requiringGrad(), h0 = h0.detached().requiringGrad(), c0 = c0.detached().requiringGrad()
+        var probe = RandomGenerator(seed: 3)
+        var results: [Tensor<Double>] = []
+        var parameters: [Tensor<Double>] = []
+        switch kind {
+        case .lstm:
+            var layer = LSTM<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, batchFirst: batchFirst, bidirectional: true, using: &generator)
+            layer.implementation = implementation
+            let r = try! layer.forward(x, lengths: lengths, initialState: (h0, c0), using: &generator)
+            results = [r.output, r.hN, r.cN]
+            parameters = layer.parameters()
+        case .gru:
+            var layer = GRU<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, batchFirst: batchFirst, bidirectional: true, using: &generator)
+            layer.implementation = implementation
+            let r = try! layer.forward(x, lengths: lengths, initialState: h0, using: &generator)
+            results = [r.output, r.hN]
+            parameters = layer.parameters()
+        case .rnnTanh, .rnnRelu:
+            var layer = RNN<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: kind == .rnnRelu ? "relu" : "tanh",
+                                    batchFirst: batchFirst, bidirectional: true, using: &generator)
+            layer.implementation = implementation
+            let r = try! layer.forward(x, lengths: lengths, initialState: h0, using: &generator)
+            results = [r.output, r.hN]
+            parameters = layer.parameters()
+        }
+        var loss = Tensor<Double>(0)
+        for result in results { loss = loss + (result * Tensor.uniform(result.shape, low: -1, high: 1, using: &probe)).sum() }
+        loss.backward()
+        var flat = results.map(\.scalars)
+        flat.append(x.grad!.scalars)
+        flat.append(h0.grad!.scalars)
+        if kind == .lstm { flat.append(c0.grad!.scalars) }
+        for p in parameters { flat.append(p.grad?.scalars ?? []) }
+        return flat
+    }
+
+    @Test(arguments: Kind.allCases, [true, false])
+    func fusedMatchesComposed(kind: Kind, batchFirst: Bool) {
+        var generator = RandomGenerator(seed: 5)
+        let lengths = [5, 0, 2, 5, 3]
+        let x = Tensor<Double>.randn(batchFirst ? [5, 5, 3] : [5, 5, 3], using: &generator)
+        let h0 = Tensor<Double>.randn([4, 5, 4], using: &generator)
+        let c0 = Tensor<Double>.randn([4, 5, 4], using: &generator)
+        let fused = run(kind, .fused, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
+        let composed = run(kind, .composed, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
+        #expect(fused.count == composed.count)
+        for (a, b) in zip(fused, composed) {
+            #expect(a.count == b.count)
+            let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-12, "\(kind): worst difference \(worst)")
+        }
+    }
+
+    @Test(arguments: [RecurrentMode.lstm, .gru, .rnnTanh, .rnnRelu])
+    func recurrentSequenceGradientCheck(mode: RecurrentMode) {
+        var generator = RandomGenerator(seed: 9)
+        let hidden = 3, gates = mode.gateCount * hidden
+        let plan = StepPlan(lengths: [2, 4, 0, 1])
+        let projected = Tensor<Double>.randn([plan.rowCount, gates], using: &generator)
+        let h0 = Tensor<Double>.randn([4, hidden], using: &generator)
+        let c0 = Tensor<Double>.randn([4, hidden], using: &generator)
+        let w = Tensor<Double>.randn([gates, hidden], using: &generator) * 0.5
+        let b = Tensor<Double>.randn([gates], using: &generator)
+        let report = gradientCheck([projected, h0, c0, w, b]) { xs in
+            let r = recurrentSequence(mode, projected: xs[0], plan: plan, h0: xs[1], c0: mode == .lstm ? xs[2] : nil,
+                                      weightHH: xs[3], biasHH: xs[4])
+            return Tensor.cat([r.output.flattened(), r.hN.flattened()] + (r.cN.map { [$0.flattened()] } ?? []), dim: 0)
+        }
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test func floatFusedPathMatchesDoubleReference() {
+        var generator = RandomGenerator(seed: 21)
+        let x = Tensor<Double>.randn([3, 6, 16], using: &generator)
+        var layerD = LSTM<Double>(inputSize: 16, hiddenSize: 16, batchFirst: true, bidirectional: true, using: &generator)
+        layerD.implementation = .composed
+        var layerF = LSTM<Float>(inputSize: 16, hiddenSize: 16, batchFirst: true, bidirectional: true, using: &generator)
+        layerF.updateParameters { name, p in
+            p = layerD.namedParameters().first { $0.name == name }!.tensor.converted(to: Float.self).requiringGrad()
+        }
+        let lengths = [6, 2, 4]
+        let d = try! layerD(x, lengths: lengths)
+        let f = try! layerF(x.converted(to: Float.self), lengths: lengths)
+        let worst = zip(d.output.scalars, f.output.scalars).map { Swift.abs($0 - Double($1)) }.max()!
+        #expect(worst < 2e-6, "worst \(worst)")
+    }
+}
