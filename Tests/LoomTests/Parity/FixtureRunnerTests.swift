@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func summaryLineCountsEachStatus() throws {
-        let reports = [ParityRunner.run(try fixture()), ParityRunner.run(try fixture(kind: "lstm")),
+        let reports = [ParityRunner.run(try fixture()), ParityRunner.run(try fixture(kind: "no_such_kind")),
                        ParityRunner.run(try fixture(expected: #""y": {"shape": [1], "data": [5]}"#))]
         #expect(ParityRunner.summary(reports) == "parity: 1 passed, 1 failed, 1 unsupported")
     }
