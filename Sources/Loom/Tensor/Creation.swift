@@ -16,8 +16,13 @@ extension Tensor {
     /// A tensor of ones shaped like `other`.
     public static func ones(like other: Tensor) -> Tensor { full(other.shape, 1) }
 
+    /// The values `0, 1, ...` below `end` (PyTorch's `arange(end)`).
+    public static func arange(_ end: Scalar) -> Tensor {
+        arange(0, end)
+    }
+
     /// The values `start, start + step, ...` below `end` (PyTorch's `arange`).
-    public static func arange(_ start: Scalar = 0, _ end: Scalar, step: Scalar = 1) -> Tensor {
+    public static func arange(_ start: Scalar, _ end: Scalar, step: Scalar = 1) -> Tensor {
         checkShape(step != 0, "arange: step must not be 0")
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor(shape: [n]) { out in
