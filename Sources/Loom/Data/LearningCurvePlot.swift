@@ -137,13 +137,15 @@ public enum LearningCurvePlot {
                 out += "<circle cx=\"\(format(px(point.x)))\" cy=\"\(format(py(point.y)))\" r=\"3\" fill=\"\(color)\"/>\n"
             }
         }
-        // Legend in the top-right corner of the panel.
+        // Legend just above the panel's top-right corner, outside the plotting area so it
+        // never hides the curve.
         let legendWidth = 24.0 + 7.0 * Double(yLabel.count) + 16
-        let legendX = plotRight - legendWidth - 8
+        let legendX = plotRight - legendWidth
+        let legendTop = top - 24
         out += "<g class=\"legend\">\n"
-        out += "<rect x=\"\(format(legendX))\" y=\"\(format(top + 8))\" width=\"\(format(legendWidth))\" height=\"22\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n"
-        out += "<line x1=\"\(format(legendX + 6))\" y1=\"\(format(top + 19))\" x2=\"\(format(legendX + 26))\" y2=\"\(format(top + 19))\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
-        out += "<text x=\"\(format(legendX + 32))\" y=\"\(format(top + 23))\">\(escape(yLabel))</text>\n"
+        out += "<rect x=\"\(format(legendX))\" y=\"\(format(legendTop))\" width=\"\(format(legendWidth))\" height=\"20\" fill=\"white\" stroke=\"#999\"/>\n"
+        out += "<line x1=\"\(format(legendX + 6))\" y1=\"\(format(legendTop + 10))\" x2=\"\(format(legendX + 26))\" y2=\"\(format(legendTop + 10))\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+        out += "<text x=\"\(format(legendX + 32))\" y=\"\(format(legendTop + 14))\">\(escape(yLabel))</text>\n"
         out += "</g>\n</g>\n"
         return out
     }
