@@ -48,35 +48,31 @@ public struct LSTM<Scalar: TensorScalar>: Module {
     /// Runs the LSTM over full-length sequences. Dropout masks come from the global generator.
     public func callAsFunction(_ input: Tensor<Scalar>, initialState: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil)
         -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>) {
-        RandomGenerator.withGlobal { try! forward(input, lengths: nil, initialState: initialState, using: &$0) }
+        let r = try! stack.forwardWithGlobalGenerator(input, lengths: nil, h0: initialState?.h, c0: initialState?.c)
+        return (r.output, r.hN, r.cN!)
     }
 
     /// Runs the LSTM over a padded batch whose sequence `b` has `lengths[b]` real steps, in
     /// any order (no sorting needed; zero is allowed). Throws if the lengths do not fit.
     public func callAsFunction(_ input: Tensor<Scalar>, lengths: [Int], initialState: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil) throws
         -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>) {
-        try RandomGenerator.withGlobal { try forward(input, lengths: lengths, initialState: initialState, using: &$0) }
+        let r = try stack.forwardWithGlobalGenerator(input, lengths: lengths, h0: initialState?.h, c0: initialState?.c)
+        return (r.output, r.hN, r.cN!)
     }
 
     /// Runs the LSTM over a packed batch; the output is packed the same way.
     public func callAsFunction(_ input: PackedSequence<Scalar>, initialState: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil)
         -> (output: PackedSequence<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>) {
-        let (padded, lengths) = padPackedSequence(input, batchFirst: false)
-        let result = RandomGenerator.withGlobal {
-            stack.run(padded, batchFirst: false, lengths: lengths, h0: initialState?.h, c0: initialState?.c, using: &$0)
-        }
-        return (try! packPaddedSequence(result.output, lengths: lengths, batchFirst: false), result.hN, result.cN!)
+        let r = stack.forward(packed: input, h0: initialState?.h, c0: initialState?.c)
+        return (r.output, r.hN, r.cN!)
     }
 
     /// The full form: optional lengths, optional initial state, and an explicit generator
     /// for the dropout masks between layers.
     public func forward(_ input: Tensor<Scalar>, lengths: [Int]?, initialState: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil,
                         using generator: inout RandomGenerator) throws -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>) {
-        let (batch, time) = stack.checkInput(input, batchFirst: stack.config.batchFirst)
-        if let lengths { try stack.checkLengths(lengths, batch: batch, time: time) }
-        let result = stack.run(input, batchFirst: stack.config.batchFirst, lengths: lengths,
-                               h0: initialState?.h, c0: initialState?.c, using: &generator)
-        return (result.output, result.hN, result.cN!)
+        let r = try stack.forward(input, lengths: lengths, h0: initialState?.h, c0: initialState?.c, using: &generator)
+        return (r.output, r.hN, r.cN!)
     }
 
     /// Visits the weights of every layer and direction under PyTorch's names.
@@ -125,31 +121,28 @@ public struct GRU<Scalar: TensorScalar>: Module {
 
     /// Runs the GRU over full-length sequences.
     public func callAsFunction(_ input: Tensor<Scalar>, initialState: Tensor<Scalar>? = nil) -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        RandomGenerator.withGlobal { try! forward(input, lengths: nil, initialState: initialState, using: &$0) }
+        let r = try! stack.forwardWithGlobalGenerator(input, lengths: nil, h0: initialState, c0: nil)
+        return (r.output, r.hN)
     }
 
     /// Runs the GRU over a padded batch with per-sequence lengths (any order, zero allowed).
     public func callAsFunction(_ input: Tensor<Scalar>, lengths: [Int], initialState: Tensor<Scalar>? = nil) throws
         -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        try RandomGenerator.withGlobal { try forward(input, lengths: lengths, initialState: initialState, using: &$0) }
+        let r = try stack.forwardWithGlobalGenerator(input, lengths: lengths, h0: initialState, c0: nil)
+        return (r.output, r.hN)
     }
 
     /// Runs the GRU over a packed batch; the output is packed the same way.
     public func callAsFunction(_ input: PackedSequence<Scalar>, initialState: Tensor<Scalar>? = nil) -> (output: PackedSequence<Scalar>, hN: Tensor<Scalar>) {
-        let (padded, lengths) = padPackedSequence(input, batchFirst: false)
-        let result = RandomGenerator.withGlobal {
-            stack.run(padded, batchFirst: false, lengths: lengths, h0: initialState, c0: nil, using: &$0)
-        }
-        return (try! packPaddedSequence(result.output, lengths: lengths, batchFirst: false), result.hN)
+        let r = stack.forward(packed: input, h0: initialState, c0: nil)
+        return (r.output, r.hN)
     }
 
     /// The full form with an explicit generator for dropout between layers.
     public func forward(_ input: Tensor<Scalar>, lengths: [Int]?, initialState: Tensor<Scalar>? = nil,
                         using generator: inout RandomGenerator) throws -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        let (batch, time) = stack.checkInput(input, batchFirst: stack.config.batchFirst)
-        if let lengths { try stack.checkLengths(lengths, batch: batch, time: time) }
-        let result = stack.run(input, batchFirst: stack.config.batchFirst, lengths: lengths, h0: initialState, c0: nil, using: &generator)
-        return (result.output, result.hN)
+        let r = try stack.forward(input, lengths: lengths, h0: initialState, c0: nil, using: &generator)
+        return (r.output, r.hN)
     }
 
     /// Visits the weights of every layer and direction under PyTorch's names.
@@ -201,31 +194,28 @@ public struct RNN<Scalar: TensorScalar>: Module {
 
     /// Runs the RNN over full-length sequences.
     public func callAsFunction(_ input: Tensor<Scalar>, initialState: Tensor<Scalar>? = nil) -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        RandomGenerator.withGlobal { try! forward(input, lengths: nil, initialState: initialState, using: &$0) }
+        let r = try! stack.forwardWithGlobalGenerator(input, lengths: nil, h0: initialState, c0: nil)
+        return (r.output, r.hN)
     }
 
     /// Runs the RNN over a padded batch with per-sequence lengths (any order, zero allowed).
     public func callAsFunction(_ input: Tensor<Scalar>, lengths: [Int], initialState: Tensor<Scalar>? = nil) throws
         -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        try RandomGenerator.withGlobal { try forward(input, lengths: lengths, initialState: initialState, using: &$0) }
+        let r = try stack.forwardWithGlobalGenerator(input, lengths: lengths, h0: initialState, c0: nil)
+        return (r.output, r.hN)
     }
 
     /// Runs the RNN over a packed batch; the output is packed the same way.
     public func callAsFunction(_ input: PackedSequence<Scalar>, initialState: Tensor<Scalar>? = nil) -> (output: PackedSequence<Scalar>, hN: Tensor<Scalar>) {
-        let (padded, lengths) = padPackedSequence(input, batchFirst: false)
-        let result = RandomGenerator.withGlobal {
-            stack.run(padded, batchFirst: false, lengths: lengths, h0: initialState, c0: nil, using: &$0)
-        }
-        return (try! packPaddedSequence(result.output, lengths: lengths, batchFirst: false), result.hN)
+        let r = stack.forward(packed: input, h0: initialState, c0: nil)
+        return (r.output, r.hN)
     }
 
     /// The full form with an explicit generator for dropout between layers.
     public func forward(_ input: Tensor<Scalar>, lengths: [Int]?, initialState: Tensor<Scalar>? = nil,
                         using generator: inout RandomGenerator) throws -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        let (batch, time) = stack.checkInput(input, batchFirst: stack.config.batchFirst)
-        if let lengths { try stack.checkLengths(lengths, batch: batch, time: time) }
-        let result = stack.run(input, batchFirst: stack.config.batchFirst, lengths: lengths, h0: initialState, c0: nil, using: &generator)
-        return (result.output, result.hN)
+        let r = try stack.forward(input, lengths: lengths, h0: initialState, c0: nil, using: &generator)
+        return (r.output, r.hN)
     }
 
     /// Visits the weights of every layer and direction under PyTorch's names.

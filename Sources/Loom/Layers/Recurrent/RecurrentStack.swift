@@ -101,6 +101,28 @@ struct RecurrentStack<Scalar: TensorScalar> {
         }
     }
 
+    /// Validates `input` (and `lengths`, a thrown error) in the layer's own layout and runs it.
+    func forward(_ input: Tensor<Scalar>, lengths: [Int]?, h0: Tensor<Scalar>?, c0: Tensor<Scalar>?,
+                 using generator: inout RandomGenerator) throws -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
+        let (batch, time) = checkInput(input, batchFirst: config.batchFirst)
+        if let lengths { try checkLengths(lengths, batch: batch, time: time) }
+        return run(input, batchFirst: config.batchFirst, lengths: lengths, h0: h0, c0: c0, using: &generator)
+    }
+
+    /// `forward` with dropout masks from the global generator.
+    func forwardWithGlobalGenerator(_ input: Tensor<Scalar>, lengths: [Int]?, h0: Tensor<Scalar>?, c0: Tensor<Scalar>?) throws
+        -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
+        try RandomGenerator.withGlobal { try forward(input, lengths: lengths, h0: h0, c0: c0, using: &$0) }
+    }
+
+    /// Runs a packed batch: unpacks it (time-first), runs, and packs the output the same way.
+    func forward(packed input: PackedSequence<Scalar>, h0: Tensor<Scalar>?, c0: Tensor<Scalar>?)
+        -> (output: PackedSequence<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
+        let (padded, lengths) = padPackedSequence(input, batchFirst: false)
+        let result = RandomGenerator.withGlobal { run(padded, batchFirst: false, lengths: lengths, h0: h0, c0: c0, using: &$0) }
+        return (try! packPaddedSequence(result.output, lengths: lengths, batchFirst: false), result.hN, result.cN)
+    }
+
     /// Checks an initial state `[layers·directions, batch, size]`.
     func checkState(_ state: Tensor<Scalar>, name: String, batch: Int, size: Int) {
         let expected = [config.numLayers * config.directions, batch, size]
