@@ -97,4 +97,20 @@ import Testing
         let worst = zip(d.output.scalars, f.output.scalars).map { Swift.abs($0 - Double($1)) }.max()!
         #expect(worst < 2e-6, "worst \(worst)")
     }
+
+    @Test func resultsAreBitwiseIdenticalForOneAndTwoThreads() {
+        func trainStep(threads: Int) -> [[Float]] {
+            let previous = Threads.count
+            Threads.count = threads
+            defer { Threads.count = previous }
+            var generator = RandomGenerator(seed: 8)
+            let layer = LSTM<Float>(inputSize: 24, hiddenSize: 40, numLayers: 2, batchFirst: true, dropout: 0.3,
+                                    bidirectional: true, using: &generator)
+            let x = Tensor<Float>.randn([6, 9, 24], using: &generator).requiringGrad()
+            let result = try! layer.forward(x, lengths: [9, 3, 7, 0, 9, 5], using: &generator)
+            (result.output.sum() + result.hN.sum()).backward()
+            return [result.output.scalars, x.grad!.scalars] + layer.parameters().map { $0.grad!.scalars }
+        }
+        #expect(trainStep(threads: 1) == trainStep(threads: 2))
+    }
 }

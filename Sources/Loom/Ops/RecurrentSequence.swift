@@ -14,93 +14,162 @@ public struct RecurrentSequenceResult<Scalar: TensorScalar> {
     public var cN: Tensor<Scalar>?
 }
 
-/// Runs a recurrence over packed rows in one op.
-///
-/// - Parameters:
-///   - mode: the recurrence (LSTM without projection, GRU, or RNN).
-///   - projected: the input projection `x W_ihᵀ + b_ih` of every packed row, `[rowCount, G·H]`.
-///   - plan: the step schedule the rows follow.
-///   - h0: initial hidden states in batch order, `[batch, H]`.
-///   - c0: initial LSTM cell states, `[batch, H]` (LSTM only).
-///   - weightHH: `[G·H, H]`; `biasHH`: `[G·H]` or `nil`.
+/// The inputs of one direction of a fused recurrence.
+public struct RecurrentDirectionInput<Scalar: TensorScalar> {
+    /// The input projection `x W_ihᵀ + b_ih` of every packed row, `[rowCount, G·H]`.
+    public var projected: Tensor<Scalar>
+    /// Initial hidden states in batch order, `[batch, H]`.
+    public var h0: Tensor<Scalar>
+    /// Initial LSTM cell states, `[batch, H]` (LSTM only, else `nil`).
+    public var c0: Tensor<Scalar>?
+    /// `[G·H, H]`.
+    public var weightHH: Tensor<Scalar>
+    /// `[G·H]` or `nil`.
+    public var biasHH: Tensor<Scalar>?
+
+    /// One direction's inputs.
+    public init(projected: Tensor<Scalar>, h0: Tensor<Scalar>, c0: Tensor<Scalar>?, weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
+        self.projected = projected
+        self.h0 = h0
+        self.c0 = c0
+        self.weightHH = weightHH
+        self.biasHH = biasHH
+    }
+
+    /// The tensors in the order the op records them.
+    var tensors: [Tensor<Scalar>] {
+        [projected, h0] + (c0.map { [$0] } ?? []) + [weightHH] + (biasHH.map { [$0] } ?? [])
+    }
+}
+
+/// Runs a recurrence over packed rows in one op (see `recurrentSequence(_:directions:plan:)`).
 public func recurrentSequence<Scalar>(
     _ mode: RecurrentMode, projected: Tensor<Scalar>, plan: StepPlan, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
     weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?
 ) -> RecurrentSequenceResult<Scalar> {
-    let batch = plan.batch, rows = plan.rowCount
-    let hidden = weightHH.shape[1], gates = weightHH.shape[0]
-    checkShape(gates == mode.gateCount * hidden, "recurrentSequence: weightHH \(weightHH.shape) does not fit \(mode.layerName) with hidden \(hidden)")
-    checkShape(projected.shape == [rows, gates], "recurrentSequence: projected \(projected.shape) should be [\(rows), \(gates)]")
-    checkShape(h0.shape == [batch, hidden], "recurrentSequence: h0 \(h0.shape) should be [\(batch), \(hidden)]")
-    checkShape((mode == .lstm) == (c0 != nil), "recurrentSequence: c0 is needed for an LSTM and only for it")
-    if let c0 { checkShape(c0.shape == [batch, hidden], "recurrentSequence: c0 \(c0.shape) should be [\(batch), \(hidden)]") }
-    if let biasHH { checkShape(biasHH.shape == [gates], "recurrentSequence: biasHH \(biasHH.shape) should be [\(gates)]") }
+    recurrentSequence(mode, directions: [RecurrentDirectionInput(projected: projected, h0: h0, c0: c0, weightHH: weightHH, biasHH: biasHH)],
+                      plan: plan)[0]
+}
 
-    var inputs = [projected, h0]
-    if let c0 { inputs.append(c0) }
-    inputs.append(weightHH)
-    if let biasHH { inputs.append(biasHH) }
-    let recording = Tensor.shouldRecord(inputs)
+/// Runs the directions of one recurrent layer over packed rows as a single tape op. The
+/// directions are independent, so with more than one thread (`Threads.count`) they run
+/// concurrently, forward and backward; each direction's arithmetic is the same either way,
+/// so results are bitwise identical for any thread count.
+///
+/// Every direction follows the same step schedule `plan`; a reverse direction gets its
+/// rows gathered in reverse per sequence (`StepPlan.paddedRows(reversed: true)`).
+public func recurrentSequence<Scalar>(
+    _ mode: RecurrentMode, directions: [RecurrentDirectionInput<Scalar>], plan: StepPlan
+) -> [RecurrentSequenceResult<Scalar>] {
+    let batch = plan.batch, rows = plan.rowCount
+    for direction in directions { checkDirection(mode, direction, plan: plan) }
+    let hidden = directions[0].weightHH.shape[1]
     let lstm = mode == .lstm
     let stateCount = batch * hidden
-    // One result tensor: [output rows | hN | cN]; the three results are views into it.
-    let combinedCount = rows * hidden + stateCount * (lstm ? 2 : 1)
-    let saved = recording ? RecurrentSavedState<Scalar>(mode: mode, rows: rows, hidden: hidden) : nil
+    // One result tensor: per direction [output rows | hN | cN]; the results are views into it.
+    let block = rows * hidden + stateCount * (lstm ? 2 : 1)
+    let inputs = directions.flatMap(\.tensors)
+    let recording = Tensor.shouldRecord(inputs)
+    let saved = recording ? directions.map { _ in RecurrentSavedState<Scalar>(mode: mode, rows: rows, hidden: hidden) } : nil
 
-    let combined = Tensor<Scalar>(shape: [combinedCount]) { out in
-        let y = out.baseAddress!, hOut = y + rows * hidden, cOut = hOut + stateCount
-        let h = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
-        let c = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
-        let hGates = UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1))
-        defer { h.deallocate(); c.deallocate(); hGates.deallocate() }
-        for (rank, b) in plan.order.enumerated() {
-            (h + rank * hidden).update(from: h0.storage.base + b * hidden, count: hidden)
-            if let c0 { (c + rank * hidden).update(from: c0.storage.base + b * hidden, count: hidden) }
-        }
-        let x = projected.storage.base, w = weightHH.storage.base, bias = biasHH.map { UnsafePointer($0.storage.base) }
-        for (t, active) in plan.batchSizes.enumerated() {
-            let base = plan.offsets[t]
-            Kernels.gemm(transposeA: false, transposeB: true, m: active, n: gates, k: hidden,
-                         h, lda: hidden, w, ldb: hidden, hGates, ldc: gates, accumulate: false)
-            saved?.hPrev.base.advanced(by: base * hidden).update(from: h, count: active * hidden)
-            if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
-            for r in 0..<active {
-                let row = base + r
-                let xRow = x + row * gates, gRow = hGates + r * gates, yRow = y + row * hidden
-                switch mode {
-                case .lstm:
-                    RecurrentKernels.lstmForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
-                                                 cPrev: c + r * hidden, c: c + r * hidden, h: yRow,
-                                                 savedGates: saved.map { $0.gates.base + row * gates },
-                                                 savedTanhC: saved?.tanhC.map { $0.base + row * hidden })
-                case .gru:
-                    RecurrentKernels.gruForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
-                                                hPrev: h + r * hidden, h: yRow, saved: saved.map { $0.gates.base + row * 4 * hidden })
-                case .rnnTanh, .rnnRelu:
-                    RecurrentKernels.rnnForward(hidden: hidden, relu: mode == .rnnRelu, xGates: xRow, hGates: gRow, biasHH: bias, h: yRow)
-                }
-                (h + r * hidden).update(from: yRow, count: hidden)
-            }
-        }
-        for (rank, b) in plan.order.enumerated() {
-            (hOut + b * hidden).update(from: h + rank * hidden, count: hidden)
-            if lstm { (cOut + b * hidden).update(from: c + rank * hidden, count: hidden) }
+    let combined = Tensor<Scalar>(shape: [block * directions.count]) { out in
+        let base = out.baseAddress!
+        runDirections(directions.count) { d in
+            recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], into: base + d * block)
         }
     }
 
     let recorded = combined.recorded("recurrentSequence(\(mode.layerName))", inputs: inputs) {
-        let needs = inputs.map(\.requiresGrad)
-        let w = weightHH.detached(), result = combined.detached()
-        let saved = saved!
+        let needs = directions.map { $0.tensors.map(\.requiresGrad) }
+        let weights = directions.map { $0.weightHH.detached() }
+        let hasBias = directions.map { $0.biasHH != nil }
+        let result = combined.detached(), saved = saved!
         return { g in
-            recurrentSequenceBackward(mode, gradient: g, result: result, saved: saved, plan: plan, weightHH: w,
-                                      hasBias: biasHH != nil, needs: needs)
+            var grads = [[Tensor<Scalar>?]](repeating: [], count: directions.count)
+            runDirections(directions.count) { d in
+                grads[d] = recurrentBackward(mode, gradient: g.storage.base + d * block, output: result.storage.base + d * block,
+                                             saved: saved[d], plan: plan, weightHH: weights[d], hasBias: hasBias[d], needs: needs[d])
+            }
+            return grads.flatMap { $0 }
         }
     }
-    let output = recorded.narrow(dim: 0, start: 0, length: rows * hidden).reshaped([rows, hidden])
-    let hN = recorded.narrow(dim: 0, start: rows * hidden, length: stateCount).reshaped([batch, hidden])
-    let cN = lstm ? recorded.narrow(dim: 0, start: rows * hidden + stateCount, length: stateCount).reshaped([batch, hidden]) : nil
-    return RecurrentSequenceResult(output: output, hN: hN, cN: cN)
+    return directions.indices.map { d in
+        let start = d * block
+        return RecurrentSequenceResult(
+            output: recorded.narrow(dim: 0, start: start, length: rows * hidden).reshaped([rows, hidden]),
+            hN: recorded.narrow(dim: 0, start: start + rows * hidden, length: stateCount).reshaped([batch, hidden]),
+            cN: lstm ? recorded.narrow(dim: 0, start: start + rows * hidden + stateCount, length: stateCount).reshaped([batch, hidden]) : nil)
+    }
+}
+
+/// Runs `body` for each direction, concurrently when Loom may use more than one thread.
+private func runDirections(_ count: Int, _ body: (Int) -> Void) {
+    if count > 1 && Threads.count > 1 {
+        Parallel.forEach(count, body)
+    } else {
+        for d in 0..<count { body(d) }
+    }
+}
+
+/// Stops with a message naming the op if a direction's shapes do not fit `plan` and `mode`.
+private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan) {
+    let batch = plan.batch, rows = plan.rowCount
+    let hidden = d.weightHH.shape[1], gates = d.weightHH.shape[0]
+    checkShape(gates == mode.gateCount * hidden, "recurrentSequence: weightHH \(d.weightHH.shape) does not fit \(mode.layerName) with hidden \(hidden)")
+    checkShape(d.projected.shape == [rows, gates], "recurrentSequence: projected \(d.projected.shape) should be [\(rows), \(gates)]")
+    checkShape(d.h0.shape == [batch, hidden], "recurrentSequence: h0 \(d.h0.shape) should be [\(batch), \(hidden)]")
+    checkShape((mode == .lstm) == (d.c0 != nil), "recurrentSequence: c0 is needed for an LSTM and only for it")
+    if let c0 = d.c0 { checkShape(c0.shape == [batch, hidden], "recurrentSequence: c0 \(c0.shape) should be [\(batch), \(hidden)]") }
+    if let biasHH = d.biasHH { checkShape(biasHH.shape == [gates], "recurrentSequence: biasHH \(biasHH.shape) should be [\(gates)]") }
+}
+
+/// The forward pass of one direction, writing `[output rows | hN | cN]` at `out`.
+private func recurrentForward<Scalar>(
+    _ mode: RecurrentMode, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan, saved: RecurrentSavedState<Scalar>?,
+    into out: UnsafeMutablePointer<Scalar>
+) {
+    let batch = plan.batch, rows = plan.rowCount
+    let hidden = d.weightHH.shape[1], gates = d.weightHH.shape[0]
+    let lstm = mode == .lstm
+    let stateCount = batch * hidden
+    let y = out, hOut = y + rows * hidden, cOut = hOut + stateCount
+    let h = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
+    let c = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
+    let hGates = UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1))
+    defer { h.deallocate(); c.deallocate(); hGates.deallocate() }
+    for (rank, b) in plan.order.enumerated() {
+        (h + rank * hidden).update(from: d.h0.storage.base + b * hidden, count: hidden)
+        if let c0 = d.c0 { (c + rank * hidden).update(from: c0.storage.base + b * hidden, count: hidden) }
+    }
+    let x = d.projected.storage.base, w = d.weightHH.storage.base, bias = d.biasHH.map { UnsafePointer($0.storage.base) }
+    for (t, active) in plan.batchSizes.enumerated() {
+        let base = plan.offsets[t]
+        Kernels.gemm(transposeA: false, transposeB: true, m: active, n: gates, k: hidden,
+                     h, lda: hidden, w, ldb: hidden, hGates, ldc: gates, accumulate: false)
+        saved?.hPrev.base.advanced(by: base * hidden).update(from: h, count: active * hidden)
+        if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
+        for r in 0..<active {
+            let row = base + r
+            let xRow = x + row * gates, gRow = hGates + r * gates, yRow = y + row * hidden
+            switch mode {
+            case .lstm:
+                RecurrentKernels.lstmForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
+                                             cPrev: c + r * hidden, c: c + r * hidden, h: yRow,
+                                             savedGates: saved.map { $0.gates.base + row * gates },
+                                             savedTanhC: saved?.tanhC.map { $0.base + row * hidden })
+            case .gru:
+                RecurrentKernels.gruForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
+                                            hPrev: h + r * hidden, h: yRow, saved: saved.map { $0.gates.base + row * 4 * hidden })
+            case .rnnTanh, .rnnRelu:
+                RecurrentKernels.rnnForward(hidden: hidden, relu: mode == .rnnRelu, xGates: xRow, hGates: gRow, biasHH: bias, h: yRow)
+            }
+            (h + r * hidden).update(from: yRow, count: hidden)
+        }
+    }
+    for (rank, b) in plan.order.enumerated() {
+        (hOut + b * hidden).update(from: h + rank * hidden, count: hidden)
+        if lstm { (cOut + b * hidden).update(from: c + rank * hidden, count: hidden) }
+    }
 }
 
 /// What the forward pass keeps for backward, per packed row.
@@ -123,20 +192,19 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
     }
 }
 
-/// Backpropagation through time for `recurrentSequence`: walks the steps in reverse,
+/// Backpropagation through time for one direction of `recurrentSequence`: walks the steps in reverse,
 /// carrying the state gradients of the active rows, and finishes with one matrix product
 /// each for `dW_hh` and `db_hh` over all packed rows.
-private func recurrentSequenceBackward<Scalar>(
-    _ mode: RecurrentMode, gradient g: Tensor<Scalar>, result: Tensor<Scalar>, saved: RecurrentSavedState<Scalar>,
+private func recurrentBackward<Scalar>(
+    _ mode: RecurrentMode, gradient dy: UnsafePointer<Scalar>, output y: UnsafePointer<Scalar>, saved: RecurrentSavedState<Scalar>,
     plan: StepPlan, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool]
 ) -> [Tensor<Scalar>?] {
     let batch = plan.batch, rows = plan.rowCount
     let hidden = weightHH.shape[1], gates = weightHH.shape[0]
     let lstm = mode == .lstm, gru = mode == .gru
     let stateCount = batch * hidden
-    let dy = g.storage.base, dhN = dy + rows * hidden, dcN = dhN + stateCount
+    let dhN = dy + rows * hidden, dcN = dhN + stateCount
     let w = weightHH.storage.base
-    let y = result.storage.base
 
     // Gradients of the input-side gate pre-activations (= of `projected`), and for a GRU
     // the hidden-side ones, which differ in the n block.

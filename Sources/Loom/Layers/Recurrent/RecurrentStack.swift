@@ -190,18 +190,20 @@ struct RecurrentStack<Scalar: TensorScalar> {
         for layer in 0..<config.numLayers {
             let features = layerInput.shape[2]
             let flat = layerInput.reshaped([batch * time, features])
-            var directionOutputs: [Tensor<Scalar>] = []
-            for direction in 0..<config.directions {
+            let inputs = (0..<config.directions).map { direction in
                 let index = layer * config.directions + direction
-                let reversed = direction == 1
                 let weights = self.weights[layer][direction]
-                let packed = flat.indexSelect(dim: 0, index: IntTensor(plan.paddedRows(time: time, batchFirst: batchFirst, reversed: reversed)))
-                let result = recurrentSequence(mode, projected: weights.projectInput(packed), plan: plan,
-                                               h0: h0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden]),
-                                               c0: mode == .lstm ? (c0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden])) : nil,
-                                               weightHH: weights.weightHH, biasHH: weights.biasHH)
+                let rows = plan.paddedRows(time: time, batchFirst: batchFirst, reversed: direction == 1)
+                return RecurrentDirectionInput(
+                    projected: weights.projectInput(flat.indexSelect(dim: 0, index: IntTensor(rows))),
+                    h0: h0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden]),
+                    c0: mode == .lstm ? (c0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden])) : nil,
+                    weightHH: weights.weightHH, biasHH: weights.biasHH)
+            }
+            var directionOutputs: [Tensor<Scalar>] = []
+            for (direction, result) in recurrentSequence(mode, directions: inputs, plan: plan).enumerated() {
                 let padded = Tensor.cat([result.output, zeroRow], dim: 0)
-                    .indexSelect(dim: 0, index: IntTensor(plan.packedRows(time: time, batchFirst: batchFirst, reversed: reversed)))
+                    .indexSelect(dim: 0, index: IntTensor(plan.packedRows(time: time, batchFirst: batchFirst, reversed: direction == 1)))
                 directionOutputs.append(padded.reshaped(batchFirst ? [batch, time, hidden] : [time, batch, hidden]))
                 finalH.append(result.hN)
                 if let c = result.cN { finalC.append(c) }
