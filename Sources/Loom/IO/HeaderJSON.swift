@@ -137,7 +137,9 @@ enum HeaderJSON: Equatable {
             if current == UInt8(ascii: "}") { position += 1; return .object(members) }
             while true {
                 skipWhitespace()
-                guard current == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+                guard current == UInt8(ascii: "\"") else {
+                    throw error(current == nil ? "unexpected end of header, expected a quoted key" : "expected a quoted key")
+                }
                 let keyOffset = position
                 let key = try parseString()
                 guard keys.insert(key).inserted else {
