@@ -44,6 +44,17 @@ import Testing
         }
     }
 
+    @Test func emptyTimeAxis() throws {
+        for (name, layer) in propertyLayers(seed: 120) {
+            let h0 = randomNormal([layer.stateRows, 2, layer.hStateSize], seed: 121)
+            let result = try layer.run(Tensor.zeros([2, 0, 2]), lengths: [0, 0], h0: h0)
+            #expect(result.output.shape == [2, 0, layer.outputFeatures], "\(name): output shape")
+            #expect(result.hN.scalars == h0.scalars, "\(name): h_n")
+            let noLengths = try layer.run(Tensor.zeros([2, 0, 2]), lengths: nil, h0: h0)
+            #expect(noLengths.hN.scalars == h0.scalars, "\(name): h_n without lengths")
+        }
+    }
+
     @Test func paddingOfAnyValueChangesNothing() throws {
         let paddings: [(String, (Int, Int, Int) -> Double)] = [
             ("random", { b, t, i in Double((b * 31 + t * 7 + i * 3) % 11) - 5.5 }),
