@@ -112,14 +112,24 @@ struct RecurrentStack<Scalar: TensorScalar> {
     /// `forward` with dropout masks from the global generator.
     func forwardWithGlobalGenerator(_ input: Tensor<Scalar>, lengths: [Int]?, h0: Tensor<Scalar>?, c0: Tensor<Scalar>?) throws
         -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
-        try RandomGenerator.withGlobal { try forward(input, lengths: lengths, h0: h0, c0: c0, using: &$0) }
+        var generator = dropoutGenerator()
+        return try forward(input, lengths: lengths, h0: h0, c0: c0, using: &generator)
+    }
+
+    /// The generator for dropout between layers when none is passed: a stream forked from
+    /// the global generator (one draw) when dropout is active, so the global lock is not
+    /// held during the forward pass; an unused placeholder otherwise.
+    private func dropoutGenerator() -> RandomGenerator {
+        guard training && config.dropout > 0 && config.numLayers > 1 else { return RandomGenerator(seed: 0) }
+        return RandomGenerator.withGlobal { $0.fork() }
     }
 
     /// Runs a packed batch: unpacks it (time-first), runs, and packs the output the same way.
     func forward(packed input: PackedSequence<Scalar>, h0: Tensor<Scalar>?, c0: Tensor<Scalar>?)
         -> (output: PackedSequence<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
         let (padded, lengths) = padPackedSequence(input, batchFirst: false)
-        let result = RandomGenerator.withGlobal { run(padded, batchFirst: false, lengths: lengths, h0: h0, c0: c0, using: &$0) }
+        var generator = dropoutGenerator()
+        let result = run(padded, batchFirst: false, lengths: lengths, h0: h0, c0: c0, using: &generator)
         return (try! packPaddedSequence(result.output, lengths: lengths, batchFirst: false), result.hN, result.cN)
     }
 
