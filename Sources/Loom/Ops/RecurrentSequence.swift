@@ -23,6 +23,12 @@ public struct RecurrentSequenceResult<Scalar: TensorScalar> {
 ///   - h0: initial hidden states in batch order, `[batch, H]`.
 ///   - c0: initial LSTM cell states, `[batch, H]` (LSTM only).
 ///   - weightHH: `[G·H, H]`; `biasHH`: `[G·H]` or `nil`.
+///
+/// Pre-specialized for `Float` and `Double`: called from generic layer code, an
+/// unspecialized body would run every SIMD kernel through generic witnesses (two orders of
+/// magnitude slower); the specialized bodies inline the kernels.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func recurrentSequence<Scalar>(
     _ mode: RecurrentMode, projected: Tensor<Scalar>, plan: StepPlan, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
     weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?
@@ -126,6 +132,8 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 /// Backpropagation through time for `recurrentSequence`: walks the steps in reverse,
 /// carrying the state gradients of the active rows, and finishes with one matrix product
 /// each for `dW_hh` and `db_hh` over all packed rows.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 private func recurrentSequenceBackward<Scalar>(
     _ mode: RecurrentMode, gradient g: Tensor<Scalar>, result: Tensor<Scalar>, saved: RecurrentSavedState<Scalar>,
     plan: StepPlan, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool]
