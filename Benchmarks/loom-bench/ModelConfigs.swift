@@ -248,7 +248,8 @@ func runModelBenchmarks(_ options: BenchOptions) {
         let flops = config.forwardFlops
         // Training does about three times the forward work (forward, and two products per
         // forward product in backward), as in the PyTorch script.
-        for (mode, body, multiplier) in [("inference", workload.inference, 1.0), ("train", workload.train, 3.0)] {
+        for (mode, body, multiplier) in [("inference", workload.inference, 1.0), ("train", workload.train, 3.0)]
+            where options.mode == nil || options.mode == mode {
             let milliseconds = medianMilliseconds(reps: options.reps, body)
             let result = ModelResult(config: config.name, threads: options.threads, mode: mode,
                                      medianMilliseconds: milliseconds,

@@ -11,6 +11,8 @@ struct BenchOptions {
     /// Internal: one point of the sweep, run in a fresh process by `--sweep`.
     var sweepPoint: Int? = nil
     var printLengths = false
+    /// Only this mode of the model configs ("inference" or "train"), for profiling.
+    var mode: String? = nil
 
     static let usage = """
         usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--print-lengths]
@@ -21,6 +23,7 @@ struct BenchOptions {
           --kernels     run the kernel microbenchmarks (gemm) instead of the model configs
           --sweep       the scaling sweep: BiLSTM(100→128) training, B32, lengths in [T/3, T],
                         T = 50 ... 800, each T in a fresh process (time and peak memory per real step)
+          --mode MODE   time only "inference" or "train" (for profiling)
           --print-lengths  print each config's sequence lengths (to check them against Python's)
         configs: \(ModelConfig.all.map(\.name).joined(separator: ", "))
         """
@@ -48,6 +51,12 @@ struct BenchOptions {
             case "--kernels": options.kernels = true
             case "--sweep": options.sweep = true
             case "--print-lengths": options.printLengths = true
+            case "--mode":
+                let mode = try value(for: argument)
+                guard mode == "inference" || mode == "train" else {
+                    throw BenchError("--mode expects inference or train, got '\(mode)'")
+                }
+                options.mode = mode
             case "--sweep-point": options.sweepPoint = try positiveInt(for: argument)
             case "--threads": options.threads = try positiveInt(for: argument)
             case "--reps": options.reps = try positiveInt(for: argument)

@@ -62,7 +62,10 @@ public enum VectorMath {
     /// e^x for 8 floats: x = n·ln2 + r with |r| ≤ ln2/2, e^r by polynomial, 2^n by exponent bits.
     @inlinable @inline(__always)
     static func exp8(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let x = input.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+        // Clamp with compare-and-blend (`clamped` calls the stdlib's lane-by-lane
+        // `pointwiseMin`/`pointwiseMax`); NaN lanes pass through and are restored below.
+        let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.3)
+        let x = input.replacing(with: low, where: input .< low).replacing(with: high, where: input .> high)
         // Round x·log2(e) to the nearest integer (ties to even) by adding 1.5·2²³: the sum's
         // low mantissa bits then hold the integer n, read back without a float-to-int
         // conversion (the generic SIMD conversion goes lane by lane through slow library

@@ -64,10 +64,13 @@ public func recurrentSequence<Scalar>(
             if let c0 { (c + rank * hidden).update(from: c0.storage.base + b * hidden, count: hidden) }
         }
         let x = projected.storage.base, w = weightHH.storage.base, bias = biasHH.map { UnsafePointer($0.storage.base) }
+        // W_hhᵀ is packed once for all the steps.
+        let packedW = GemmPackedB(w, ldb: hidden, transposed: true, k: hidden, n: gates)
+        let threads = Threads.count
         for (t, active) in plan.batchSizes.enumerated() {
             let base = plan.offsets[t]
-            Kernels.gemm(transposeA: false, transposeB: true, m: active, n: gates, k: hidden,
-                         h, lda: hidden, w, ldb: hidden, hGates, ldc: gates, accumulate: false)
+            Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
+                                  accumulate: false, threads: threads)
             saved?.hPrev.base.advanced(by: base * hidden).update(from: h, count: active * hidden)
             if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
             for r in 0..<active {
@@ -158,6 +161,9 @@ private func recurrentSequenceBackward<Scalar>(
         (dh + rank * hidden).update(from: dhN + b * hidden, count: hidden)
         if lstm { (dc + rank * hidden).update(from: dcN + b * hidden, count: hidden) }
     }
+    // W_hh is packed once for all the steps.
+    let packedW = GemmPackedB(w, ldb: hidden, transposed: false, k: gates, n: hidden)
+    let threads = Threads.count
     for t in plan.batchSizes.indices.reversed() {
         let active = plan.batchSizes[t], base = plan.offsets[t]
         for r in 0..<active {
@@ -179,8 +185,8 @@ private func recurrentSequenceBackward<Scalar>(
             }
         }
         // dh_prev = dGates_h · W_hh (plus the direct z ⊙ dh term a GRU already wrote).
-        Kernels.gemm(transposeA: false, transposeB: false, m: active, n: hidden, k: gates,
-                     dHGates + base * gates, lda: gates, w, ldb: hidden, dh, ldc: hidden, accumulate: gru)
+        Kernels.gemmPrepacked(transposeA: false, m: active, dHGates + base * gates, lda: gates, packedW, dh, ldc: hidden,
+                              accumulate: gru, threads: threads)
     }
 
     var grads: [Tensor<Scalar>?] = [needs[0] ? dX : nil]
