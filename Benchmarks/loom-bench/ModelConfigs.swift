@@ -47,21 +47,25 @@ struct ModelConfig {
                     family: .tagger(vocabulary: 10000, tags: 17, lengthRange: 5...40)),
     ]
 
-    /// The sequence lengths of the batch: all T for a plain batch; seeded-random in the
-    /// range (seed 0) for a variable-length one, the first forced to T for recurrent configs.
+    /// The sequence lengths of the batch, exactly as `tools/pytorch_bench.py` draws them:
+    /// all T for a plain batch; otherwise Python's `random.Random(0)`, one `randint(lo, hi)`
+    /// per sequence, and for recurrent configs the first one forced to T.
     var lengths: [Int] {
-        var generator = RandomGenerator(seed: 0)
-        func draw(_ range: ClosedRange<Int>) -> Int {
-            range.lowerBound + generator.nextInt(below: range.count)
-        }
         switch family {
         case .recurrent(_, _, _, let range):
             guard let range else { return Array(repeating: steps, count: batch) }
-            var lengths = (0..<batch).map { _ in draw(range) }
-            lengths[0] = steps
-            return lengths
+            return pythonLengths(batch: batch, range: range, firstLength: steps)
         case .tagger(_, _, let range):
-            return (0..<batch).map { _ in draw(range) }
+            return pythonLengths(batch: batch, range: range, firstLength: nil)
+        }
+    }
+
+    /// The padded time axis of the batch: T, or for the tagger the longest length (as the
+    /// PyTorch script pads to `max(lengths)`).
+    var paddedSteps: Int {
+        switch family {
+        case .recurrent: return steps
+        case .tagger: return lengths.max() ?? 0
         }
     }
 
@@ -95,6 +99,15 @@ struct ModelWorkload {
     let train: () -> Void
 }
 
+/// `random.Random(0)`, `[rng.randint(lo, hi) for _ in range(batch)]`, then `lengths[0] =
+/// firstLength` when given: the lengths of `tools/pytorch_bench.py`.
+func pythonLengths(batch: Int, range: ClosedRange<Int>, firstLength: Int?) -> [Int] {
+    var generator = PythonRandom(seed: 0)
+    var lengths = (0..<batch).map { _ in generator.randint(range.lowerBound, range.upperBound) }
+    if let firstLength, !lengths.isEmpty { lengths[0] = firstLength }
+    return lengths
+}
+
 /// Builds the workload of a config, or nil when the layers it needs do not exist yet.
 func makeWorkload(_ config: ModelConfig) -> ModelWorkload? {
     switch config.family {
@@ -106,26 +119,98 @@ func makeWorkload(_ config: ModelConfig) -> ModelWorkload? {
     }
 }
 
-/// RNN / GRU / LSTM configs.
-///
-/// TODO: when the recurrent layers land, build here (Float, seeded):
-/// `RNN`/`GRU`/`LSTM(inputSize: config.input, hiddenSize: config.hidden, numLayers: layers,
-/// bidirectional:, batchFirst: true)`, an input `randn([B, T, I])` with `requiresGrad`, and
-/// for variable lengths the `config.lengths` as the batch's lengths. `inference`: the
-/// forward in `withoutGradient`. `train`: zero the gradients, forward, `output.sum().backward()`.
+/// RNN / GRU / LSTM configs: the layer (Float, seeded) on a `randn([B, T, I])` input that
+/// requires a gradient, as in the PyTorch script. Fixed-length configs run without
+/// lengths (PyTorch runs them unpacked); variable-length ones pass `config.lengths`.
+/// `inference`: the forward under `withoutGradient`. `train`: clear the gradients (of the
+/// parameters and of x, like `zero_grad(set_to_none=True)` and `x.grad = None`), forward,
+/// `output.sum().backward()`.
 func makeRecurrentWorkload(_ config: ModelConfig, kind: CellKind, layers: Int, bidirectional: Bool,
                            variableLengths: Bool) -> ModelWorkload? {
-    nil
+    var generator = RandomGenerator(seed: 0)
+    let x = Tensor<Float>.randn([config.batch, config.steps, config.input], using: &generator).requiringGrad()
+    let lengths: [Int]? = variableLengths ? config.lengths : nil
+    let forward: () -> Tensor<Float>
+    let parameters: [Tensor<Float>]
+    switch kind {
+    case .lstm:
+        let layer = LSTM<Float>(inputSize: config.input, hiddenSize: config.hidden, numLayers: layers,
+                                batchFirst: true, bidirectional: bidirectional, using: &generator)
+        forward = { try! layer.forward(x, lengths: lengths, using: &generator).output }
+        parameters = layer.parameters()
+    case .gru:
+        let layer = GRU<Float>(inputSize: config.input, hiddenSize: config.hidden, numLayers: layers,
+                               batchFirst: true, bidirectional: bidirectional, using: &generator)
+        forward = { try! layer.forward(x, lengths: lengths, using: &generator).output }
+        parameters = layer.parameters()
+    case .rnn:
+        let layer = RNN<Float>(inputSize: config.input, hiddenSize: config.hidden, numLayers: layers,
+                               nonlinearity: "tanh", batchFirst: true, bidirectional: bidirectional, using: &generator)
+        forward = { try! layer.forward(x, lengths: lengths, using: &generator).output }
+        parameters = layer.parameters()
+    }
+    return ModelWorkload(
+        inference: { withoutGradient { _ = forward() } },
+        train: {
+            for parameter in parameters { parameter.zeroGrad() }
+            x.zeroGrad()
+            forward().sum().backward()
+        })
 }
 
-/// The tagger-step config.
-///
-/// TODO: when Embedding, LSTM, Linear, cross-entropy and Adam land, build here:
-/// Embedding(vocabulary, config.input, paddingIndex: 0) → bidirectional LSTM(config.hidden,
-/// batchFirst) → Linear(2 · hidden, tags) → cross-entropy with ignoreIndex on padded steps,
-/// tokens and tags seeded-random for `config.lengths`. `train` is one full Adam step.
+/// The model of the tagger-step config: Embedding → bidirectional LSTM → Linear.
+struct BenchTagger: Module {
+    var embedding: Embedding<Float>
+    var lstm: LSTM<Float>
+    var linear: Linear<Float>
+
+    mutating func visit(_ visitor: ModuleVisitor<Float>) {
+        visitor.module("embedding", &embedding)
+        visitor.module("lstm", &lstm)
+        visitor.module("linear", &linear)
+    }
+
+    /// The logits `[B, T, tags]` of a padded token batch `[B, T]` with its lengths.
+    func logits(_ tokens: IntTensor, lengths: [Int], using generator: inout RandomGenerator) -> Tensor<Float> {
+        let embedded = embedding(tokens)
+        let output = try! lstm.forward(embedded, lengths: lengths, using: &generator).output
+        return linear(output)
+    }
+}
+
+/// The tagger-step config: Embedding(vocabulary, config.input, paddingIndex: 0) →
+/// bidirectional LSTM(config.hidden, batchFirst) → Linear(2 · hidden, tags) → cross-entropy
+/// with ignoreIndex -100 over `[B·T, tags]`; tokens random in `1..<vocabulary` and tags in
+/// `0..<tags` on the real steps, 0 and -100 past each length (the PyTorch script's layout;
+/// the token values themselves differ). `train` is one full Adam (lr 1e-3) step, gradients
+/// cleared first; `inference` the logits without the tape.
 func makeTaggerWorkload(_ config: ModelConfig, vocabulary: Int, tags: Int) -> ModelWorkload? {
-    nil
+    var generator = RandomGenerator(seed: 0)
+    let lengths = config.lengths
+    let batch = config.batch, time = config.paddedSteps
+    var tokenValues = [Int](repeating: 0, count: batch * time)
+    var tagValues = [Int](repeating: -100, count: batch * time)
+    for (b, length) in lengths.enumerated() {
+        for t in 0..<length {
+            tokenValues[b * time + t] = 1 + generator.nextInt(below: vocabulary - 1)
+            tagValues[b * time + t] = generator.nextInt(below: tags)
+        }
+    }
+    let tokens = IntTensor(shape: [batch, time], scalars: tokenValues)
+    let targets = IntTensor(shape: [batch * time], scalars: tagValues)
+    var model = BenchTagger(
+        embedding: Embedding(vocabulary, config.input, paddingIndex: 0, using: &generator),
+        lstm: LSTM(inputSize: config.input, hiddenSize: config.hidden, batchFirst: true, bidirectional: true, using: &generator),
+        linear: Linear(2 * config.hidden, tags, using: &generator))
+    var optimizer = Adam<Float>(learningRate: 1e-3)
+    return ModelWorkload(
+        inference: { withoutGradient { _ = model.logits(tokens, lengths: lengths, using: &generator) } },
+        train: {
+            model.zeroGrad()
+            let logits = model.logits(tokens, lengths: lengths, using: &generator)
+            crossEntropy(logits.reshaped([batch * time, tags]), targets, ignoreIndex: -100).backward()
+            optimizer.step(&model)
+        })
 }
 
 /// One timed row of the model benchmarks.
@@ -163,7 +248,8 @@ func runModelBenchmarks(_ options: BenchOptions) {
         let flops = config.forwardFlops
         // Training does about three times the forward work (forward, and two products per
         // forward product in backward), as in the PyTorch script.
-        for (mode, body, multiplier) in [("inference", workload.inference, 1.0), ("train", workload.train, 3.0)] {
+        for (mode, body, multiplier) in [("inference", workload.inference, 1.0), ("train", workload.train, 3.0)]
+            where options.mode == nil || options.mode == mode {
             let milliseconds = medianMilliseconds(reps: options.reps, body)
             let result = ModelResult(config: config.name, threads: options.threads, mode: mode,
                                      medianMilliseconds: milliseconds,

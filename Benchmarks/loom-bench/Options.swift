@@ -7,14 +7,24 @@ struct BenchOptions {
     var config: String? = nil
     var reps = 7
     var kernels = false
+    var sweep = false
+    /// Internal: one point of the sweep, run in a fresh process by `--sweep`.
+    var sweepPoint: Int? = nil
+    var printLengths = false
+    /// Only this mode of the model configs ("inference" or "train"), for profiling.
+    var mode: String? = nil
 
     static let usage = """
-        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels]
+        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--print-lengths]
           --json        one JSON object per line instead of a table
           --threads N   threads the kernels may use (default 1)
           --config NAME run only this model config (see the list below)
           --reps R      timed repetitions per measurement; the median is reported (default 7)
           --kernels     run the kernel microbenchmarks (gemm) instead of the model configs
+          --sweep       the scaling sweep: BiLSTM(100→128) training, B32, lengths in [T/3, T],
+                        T = 50 ... 800, each T in a fresh process (time and peak memory per real step)
+          --mode MODE   time only "inference" or "train" (for profiling)
+          --print-lengths  print each config's sequence lengths (to check them against Python's)
         configs: \(ModelConfig.all.map(\.name).joined(separator: ", "))
         """
 
@@ -39,6 +49,15 @@ struct BenchOptions {
             switch argument {
             case "--json": options.json = true
             case "--kernels": options.kernels = true
+            case "--sweep": options.sweep = true
+            case "--print-lengths": options.printLengths = true
+            case "--mode":
+                let mode = try value(for: argument)
+                guard mode == "inference" || mode == "train" else {
+                    throw BenchError("--mode expects inference or train, got '\(mode)'")
+                }
+                options.mode = mode
+            case "--sweep-point": options.sweepPoint = try positiveInt(for: argument)
             case "--threads": options.threads = try positiveInt(for: argument)
             case "--reps": options.reps = try positiveInt(for: argument)
             case "--config":

@@ -7,7 +7,15 @@ import Loom
 do {
     let options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
     Threads.count = options.threads
-    if options.kernels {
+    if let steps = options.sweepPoint {
+        runSweepPoint(steps: steps, options)
+    } else if options.sweep {
+        runSweep(options)
+    } else if options.printLengths {
+        for config in ModelConfig.all where options.config == nil || config.name == options.config {
+            print("\(config.name) \(config.lengths.map(String.init).joined(separator: " "))")
+        }
+    } else if options.kernels {
         runKernelBenchmarks(options)
     } else {
         runModelBenchmarks(options)

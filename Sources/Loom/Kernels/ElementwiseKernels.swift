@@ -38,6 +38,16 @@ public enum MaximumKernel: BinaryKernel {
 public enum Kernels {
     /// `out[i] = Op(a[i * aStride], b[i * bStride])` for `i < count`, where each stride is 0
     /// (a broadcast scalar) or 1. `out` may alias `a` or `b`.
+    @_specialize(where Op == AddKernel, S == Float)
+    @_specialize(where Op == AddKernel, S == Double)
+    @_specialize(where Op == SubtractKernel, S == Float)
+    @_specialize(where Op == SubtractKernel, S == Double)
+    @_specialize(where Op == MultiplyKernel, S == Float)
+    @_specialize(where Op == MultiplyKernel, S == Double)
+    @_specialize(where Op == DivideKernel, S == Float)
+    @_specialize(where Op == DivideKernel, S == Double)
+    @_specialize(where Op == MaximumKernel, S == Float)
+    @_specialize(where Op == MaximumKernel, S == Double)
     @inlinable
     public static func binaryRow<Op: BinaryKernel, S: TensorScalar>(
         _ op: Op.Type, _ a: UnsafePointer<S>, aStride: Int, _ b: UnsafePointer<S>, bStride: Int,
@@ -76,6 +86,16 @@ public enum Kernels {
     /// Applies `Op` to `a` and `b` broadcast to `shape` (NumPy rules), writing the
     /// contiguous result to `out`. `aStrides`/`bStrides` are the broadcast strides
     /// (0 on broadcast axes) of the two inputs against `shape`.
+    @_specialize(where Op == AddKernel, S == Float)
+    @_specialize(where Op == AddKernel, S == Double)
+    @_specialize(where Op == SubtractKernel, S == Float)
+    @_specialize(where Op == SubtractKernel, S == Double)
+    @_specialize(where Op == MultiplyKernel, S == Float)
+    @_specialize(where Op == MultiplyKernel, S == Double)
+    @_specialize(where Op == DivideKernel, S == Float)
+    @_specialize(where Op == DivideKernel, S == Double)
+    @_specialize(where Op == MaximumKernel, S == Float)
+    @_specialize(where Op == MaximumKernel, S == Double)
     @inlinable
     public static func binaryBroadcast<Op: BinaryKernel, S: TensorScalar>(
         _ op: Op.Type, shape: [Int], _ a: UnsafePointer<S>, aStrides: [Int],

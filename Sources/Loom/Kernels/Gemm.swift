@@ -169,3 +169,140 @@ extension Kernels {
         }
     }
 }
+
+/// A right-hand operand op(B) `[K, N]` packed once into the panels the microkernel reads,
+/// for many products with the same B: the recurrent weight `W_hh` is multiplied by a small
+/// block of states at every time step, and packing it each time costs about as much as the
+/// product itself. The layout is exactly what `gemmSerial` packs block by block (column
+/// blocks, then K blocks, then 16- or 8-column panels), so `gemmPrepacked` computes bitwise
+/// the same result as `gemm` with the same operands.
+final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
+    let k: Int, n: Int
+    let kBlock: Int, nBlock: Int
+    let packed: UnsafeMutablePointer<S>
+    /// `offsets[columnBlock][depthBlock]`: where that block's panels start in `packed`.
+    let offsets: [[Int]]
+
+    /// Packs op(B): `B` stored `[K, N]` with row stride `ldb`, or `[N, K]` when `transposed`.
+    init(_ b: UnsafePointer<S>, ldb: Int, transposed: Bool, k: Int, n: Int) {
+        self.k = k
+        self.n = n
+        let tileColumns = Kernels.gemmColumnsPerTile(S.self)
+        kBlock = Kernels.gemmBlockSize(max(k, 1), limit: MemoryLayout<S>.size == 4 ? 256 : 192, granularity: 1)
+        nBlock = Kernels.gemmBlockSize(max(n, 1), limit: 4096, granularity: tileColumns)
+        var offsets: [[Int]] = []
+        var total = 0
+        var columnStart = 0
+        while columnStart < n {
+            let columns = min(nBlock, n - columnStart)
+            let paddedColumns = (columns + tileColumns - 1) / tileColumns * tileColumns
+            var row: [Int] = []
+            var depthStart = 0
+            while depthStart < k {
+                let depth = min(kBlock, k - depthStart)
+                row.append(total)
+                total += paddedColumns * depth
+                depthStart += depth
+            }
+            offsets.append(row)
+            columnStart += columns
+        }
+        self.offsets = offsets
+        packed = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1) * MemoryLayout<S>.stride, alignment: 64)
+            .bindMemory(to: S.self, capacity: max(total, 1))
+        columnStart = 0
+        for blockOffsets in offsets {
+            let columns = min(nBlock, n - columnStart)
+            var depthStart = 0
+            for offset in blockOffsets {
+                let depth = min(kBlock, k - depthStart)
+                Kernels.gemmPackB(transposed ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
+                                  ldb: ldb, transposed: transposed, kc: depth, columns: columns, into: packed + offset)
+                depthStart += depth
+            }
+            columnStart += columns
+        }
+    }
+
+    deinit { packed.deallocate() }
+}
+
+extension Kernels {
+    /// `C[M, N] = op(A) · op(B)` (or `+=`) with op(B) already packed: the same arithmetic,
+    /// thread split and results as `gemm`, without packing B again.
+    static func gemmPrepacked<S: TensorScalar>(
+        transposeA: Bool, m: Int, _ a: UnsafePointer<S>, lda: Int, _ b: GemmPackedB<S>,
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, threads: Int = Threads.count
+    ) {
+        let n = b.n, k = b.k
+        if m <= 0 || n <= 0 { return }
+        if k <= 0 {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+        let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
+        if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
+            gemmPrepackedSerial(transposeA: transposeA, rows: 0..<m, a, lda: lda, b, columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
+        } else if columnTiles >= rowTiles {
+            let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
+            Parallel.forEach(parts.count) { part in
+                gemmPrepackedSerial(transposeA: transposeA, rows: 0..<m, a, lda: lda, b, columns: parts[part], c, ldc: ldc,
+                                    accumulate: accumulate)
+            }
+        } else {
+            let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
+            Parallel.forEach(parts.count) { part in
+                gemmPrepackedSerial(transposeA: transposeA, rows: parts[part], a, lda: lda, b, columns: 0..<n, c, ldc: ldc,
+                                    accumulate: accumulate)
+            }
+        }
+    }
+
+    /// The rows and columns (a range starting on a panel boundary) of `gemmPrepacked` on one
+    /// thread, in `gemmSerial`'s loop order.
+    static func gemmPrepackedSerial<S: TensorScalar>(
+        transposeA: Bool, rows rowRange: Range<Int>, _ a: UnsafePointer<S>, lda: Int, _ b: GemmPackedB<S>,
+        columns columnRange: Range<Int>, _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool
+    ) {
+        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+        let m = rowRange.count, k = b.k
+        let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
+        let kBlock = b.kBlock
+        let packedA = UnsafeMutableRawPointer.allocate(byteCount: mBlock * kBlock * MemoryLayout<S>.stride, alignment: 64)
+            .bindMemory(to: S.self, capacity: mBlock * kBlock)
+        defer { packedA.deallocate() }
+        for (blockIndex, blockOffsets) in b.offsets.enumerated() {
+            let blockStart = blockIndex * b.nBlock, blockEnd = min(b.n, blockStart + b.nBlock)
+            let low = max(blockStart, columnRange.lowerBound), high = min(blockEnd, columnRange.upperBound)
+            if low >= high { continue }
+            var depthStart = 0
+            for (depthIndex, offset) in blockOffsets.enumerated() {
+                let depth = min(kBlock, k - depthStart)
+                let overwrite = !accumulate && depthIndex == 0
+                var rowStart = 0
+                while rowStart < m {
+                    let blockRows = min(mBlock, m - rowStart)
+                    let firstRow = rowRange.lowerBound + rowStart
+                    gemmPackA(transposeA ? a + depthStart * lda + firstRow : a + firstRow * lda + depthStart,
+                              lda: lda, transposed: transposeA, rows: blockRows, kc: depth, into: packedA)
+                    var column = low
+                    while column < high {
+                        let panelB = UnsafePointer(b.packed + offset + (column - blockStart) * depth)
+                        let tileWidth = min(tileColumns, high - column)
+                        var tileRow = 0
+                        while tileRow < blockRows {
+                            gemmMicrokernel(kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
+                                            c + (firstRow + tileRow) * ldc + column, ldc: ldc,
+                                            rows: min(tileRows, blockRows - tileRow), columns: tileWidth, overwrite: overwrite)
+                            tileRow += tileRows
+                        }
+                        column += tileColumns
+                    }
+                    rowStart += blockRows
+                }
+                depthStart += depth
+            }
+        }
+    }
+}

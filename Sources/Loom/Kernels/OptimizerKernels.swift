@@ -3,6 +3,8 @@ extension Kernels {
     /// `g = grad + l2·p`; `m = β1·m + (1-β1)·g`; `v = β2·v + (1-β2)·g²`;
     /// `p = p·decay - stepSize · m / (√v / √bc2 + eps)`.
     /// `l2` is Adam's (coupled) weight decay, `decay` AdamW's multiplicative `1 - lr·wd`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func adamStep<S: TensorScalar>(
         parameter p: UnsafeMutablePointer<S>, gradient g: UnsafePointer<S>,
@@ -47,6 +49,8 @@ extension Kernels {
     /// `buf = momentum·buf + (1-dampening)·g` (or `buf = g` on the first step), then
     /// `g = g + momentum·buf` (Nesterov) or `g = buf`; finally `p -= lr·g`. `buffer` is
     /// `nil` without momentum.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func sgdStep<S: TensorScalar>(
         parameter p: UnsafeMutablePointer<S>, gradient g: UnsafePointer<S>, buffer: UnsafeMutablePointer<S>?,

@@ -9,6 +9,8 @@ public enum RecurrentKernels {
 
     /// LSTM forward for one row. Writes the new `c` and `h`; when `saved` is non-nil also
     /// the activated gates `[i | f | g | o]` (4·hidden) and `tanh(c)` (hidden) for backward.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func lstmForward<S: TensorScalar>(
         hidden: Int, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
@@ -64,6 +66,8 @@ public enum RecurrentKernels {
     /// LSTM backward for one row. `dh` is the total gradient reaching this step's `h`, `dc`
     /// (in/out) the gradient reaching its `c` on entry and the gradient for `cPrev` on exit.
     /// Writes the gradient of the gate pre-activations `[di | df | dg | do]` to `dGates`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func lstmBackward<S: TensorScalar>(
         hidden: Int, dh: UnsafePointer<S>, dc: UnsafeMutablePointer<S>, savedGates: UnsafePointer<S>,
@@ -105,6 +109,8 @@ public enum RecurrentKernels {
     /// GRU forward for one row: `r = σ(x_r + h_r + b_hr)`, `z = σ(x_z + h_z + b_hz)`,
     /// `n = tanh(x_n + r ⊙ (h_n + b_hn))`, `h = (1 - z) ⊙ n + z ⊙ hPrev`. When `saved` is
     /// non-nil writes `[r | z | n | h_n + b_hn]` (4·hidden) for backward.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func gruForward<S: TensorScalar>(
         hidden: Int, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
@@ -153,6 +159,8 @@ public enum RecurrentKernels {
     /// GRU backward for one row. Writes the gradients of the input-side pre-activations
     /// `[dr | dz | dn]` to `dXGates`, of the hidden-side ones `[dr | dz | r ⊙ dn]` to
     /// `dHGates`, and the direct part `z ⊙ dh` of the gradient for `hPrev` to `dhPrev`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func gruBackward<S: TensorScalar>(
         hidden: Int, dh: UnsafePointer<S>, saved: UnsafePointer<S>, hPrev: UnsafePointer<S>,
@@ -189,6 +197,8 @@ public enum RecurrentKernels {
     // MARK: Elman RNN
 
     /// RNN forward for one row: `h = act(x + h W_hhᵀ + b_hh)` with tanh, or ReLU when `relu`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func rnnForward<S: TensorScalar>(
         hidden: Int, relu: Bool, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
@@ -212,6 +222,8 @@ public enum RecurrentKernels {
 
     /// RNN backward for one row from the step's output `h`: the pre-activation gradient
     /// `dh ⊙ (1 - h²)` (tanh) or `dh ⊙ [h > 0]` (ReLU).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func rnnBackward<S: TensorScalar>(
         hidden: Int, relu: Bool, dh: UnsafePointer<S>, h: UnsafePointer<S>, dGates: UnsafeMutablePointer<S>

@@ -1,6 +1,8 @@
 extension Kernels {
     /// Sums a `[outer, length, inner]` block along its middle axis into `[outer, inner]`.
     /// Accumulates in the order of the middle index, so results are deterministic.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func sumMiddleAxis<S: TensorScalar>(
         _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int, _ out: UnsafeMutablePointer<S>
@@ -20,6 +22,8 @@ extension Kernels {
     }
 
     /// The sum of `count` contiguous scalars, accumulated in SIMD lanes then folded.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func sum<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
         typealias V = S.Vector
@@ -43,6 +47,8 @@ extension Kernels {
     /// The maximum of a `[outer, length, inner]` block along its middle axis into
     /// `[outer, inner]`, with the index of the first maximum in `argmax`. NaN wins, as in
     /// PyTorch.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func maxMiddleAxis<S: TensorScalar>(
         _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int,

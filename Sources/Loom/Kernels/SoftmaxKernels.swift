@@ -3,6 +3,8 @@
 
 extension Kernels {
     /// The largest of `count` contiguous scalars (`-infinity` for none).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func maximum<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
         typealias V = S.Vector
@@ -25,6 +27,8 @@ extension Kernels {
     /// The maximum `m` of `count` contiguous scalars and `log(sum(exp(x - m)))`, so that
     /// `logsumexp(x) = m + logSum` and `log_softmax(x) = (x - m) - logSum` are finite
     /// whenever the maximum is (and exact for equal logits, whatever their size).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func shiftedLogSumExp<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> (max: S, logSum: S) {
         let m = maximum(x, count: count)
@@ -44,6 +48,8 @@ extension Kernels {
     }
 
     /// Softmax (or log-softmax when `logarithm`) of one contiguous row of `count` scalars.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func softmaxRow<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int, _ out: UnsafeMutablePointer<S>, logarithm: Bool) {
         typealias V = S.Vector
@@ -77,6 +83,8 @@ extension Kernels {
     /// Softmax (or log-softmax) of a `[outer, length, inner]` block along its middle axis.
     /// Rows (inner == 1) use `softmaxRow`; otherwise the work runs across `inner`
     /// contiguous columns at a time.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func softmaxMiddleAxis<S: TensorScalar>(
         _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int, _ out: UnsafeMutablePointer<S>, logarithm: Bool
@@ -126,6 +134,8 @@ extension Kernels {
     /// The backward of softmax (or log-softmax) along the middle axis, from the forward
     /// output `y` and the upstream gradient `g`:
     /// softmax: `out = y * (g - sum(g * y))`; log-softmax: `out = g - exp(y) * sum(g)`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func softmaxBackwardMiddleAxis<S: TensorScalar>(
         _ g: UnsafePointer<S>, _ y: UnsafePointer<S>, outer: Int, length: Int, inner: Int,

@@ -58,6 +58,18 @@ public enum NegateKernel: UnaryKernel {
 
 extension Kernels {
     /// `out[i] = Op(x[i])` for `i < count`; `out` may alias `x`.
+    @_specialize(where Op == ExpKernel, S == Float)
+    @_specialize(where Op == ExpKernel, S == Double)
+    @_specialize(where Op == LogKernel, S == Float)
+    @_specialize(where Op == LogKernel, S == Double)
+    @_specialize(where Op == TanhKernel, S == Float)
+    @_specialize(where Op == TanhKernel, S == Double)
+    @_specialize(where Op == SigmoidKernel, S == Float)
+    @_specialize(where Op == SigmoidKernel, S == Double)
+    @_specialize(where Op == ReluKernel, S == Float)
+    @_specialize(where Op == ReluKernel, S == Double)
+    @_specialize(where Op == NegateKernel, S == Float)
+    @_specialize(where Op == NegateKernel, S == Double)
     @inlinable
     public static func unary<Op: UnaryKernel, S: TensorScalar>(
         _ op: Op.Type, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, count: Int
@@ -73,6 +85,8 @@ extension Kernels {
     }
 
     /// `out[i] = x[i] * scale` for `i < count`; `out` may alias `x`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func scale<S: TensorScalar>(_ x: UnsafePointer<S>, by scale: S, _ out: UnsafeMutablePointer<S>, count: Int) {
         typealias V = S.Vector
@@ -87,6 +101,8 @@ extension Kernels {
     }
 
     /// `y[i] += alpha * x[i]` for `i < count`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func axpy<S: TensorScalar>(_ alpha: S, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) {
         typealias V = S.Vector
@@ -103,6 +119,8 @@ extension Kernels {
     }
 
     /// `y[i] += x[i]` for `i < count`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     @inlinable
     public static func accumulate<S: TensorScalar>(_ x: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, count: Int) {
         binaryRow(AddKernel.self, UnsafePointer(y), aStride: 1, x, bStride: 1, y, count: count)

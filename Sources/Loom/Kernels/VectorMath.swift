@@ -62,8 +62,17 @@ public enum VectorMath {
     /// e^x for 8 floats: x = n·ln2 + r with |r| ≤ ln2/2, e^r by polynomial, 2^n by exponent bits.
     @inlinable @inline(__always)
     static func exp8(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let x = input.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        // Clamp with compare-and-blend (`clamped` calls the stdlib's lane-by-lane
+        // `pointwiseMin`/`pointwiseMax`); NaN lanes pass through and are restored below.
+        let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.3)
+        let x = input.replacing(with: low, where: input .< low).replacing(with: high, where: input .> high)
+        // Round x·log2(e) to the nearest integer (ties to even) by adding 1.5·2²³: the sum's
+        // low mantissa bits then hold the integer n, read back without a float-to-int
+        // conversion (the generic SIMD conversion goes lane by lane through slow library
+        // code; this stays in vector registers). |x·log2 e| < 128, far inside the 2²² range.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
         var r = x
         r.addProduct(n, SIMD8(repeating: -0.693_145_751_953_125))
         r.addProduct(n, SIMD8(repeating: -1.428_606_765_330_187_045e-06))
@@ -74,7 +83,8 @@ public enum VectorMath {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         p = p * (r * r) + r + 1
-        let exponent = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let integerN = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let exponent = (integerN &+ 127) &<< 23
         var result = p * unsafeBitCast(exponent, to: SIMD8<Float>.self)
         // Below the clamp the true value underflows to 0; keep NaN as NaN.
         result.replace(with: SIMD8<Float>(repeating: 0), where: input .< -87.3)

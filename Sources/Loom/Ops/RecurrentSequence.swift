@@ -58,6 +58,12 @@ public func recurrentSequence<Scalar>(
 ///
 /// Every direction follows the same step schedule `plan`; a reverse direction gets its
 /// rows gathered in reverse per sequence (`StepPlan.paddedRows(reversed: true)`).
+///
+/// Pre-specialized for `Float` and `Double`: called from generic layer code, an
+/// unspecialized body would run every SIMD kernel through generic witnesses (two orders of
+/// magnitude slower); the specialized bodies inline the kernels.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func recurrentSequence<Scalar>(
     _ mode: RecurrentMode, directions: [RecurrentDirectionInput<Scalar>], plan: StepPlan
 ) -> [RecurrentSequenceResult<Scalar>] {
@@ -74,8 +80,8 @@ public func recurrentSequence<Scalar>(
 
     let combined = Tensor<Scalar>(shape: [block * directions.count]) { out in
         let base = out.baseAddress!
-        runDirections(directions.count) { d in
-            recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], into: base + d * block)
+        runDirections(directions.count) { d, threads in
+            recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], into: base + d * block, threads: threads)
         }
     }
 
@@ -86,9 +92,10 @@ public func recurrentSequence<Scalar>(
         let result = combined.detached(), saved = saved!
         return { g in
             var grads = [[Tensor<Scalar>?]](repeating: [], count: directions.count)
-            runDirections(directions.count) { d in
+            runDirections(directions.count) { d, threads in
                 grads[d] = recurrentBackward(mode, gradient: g.storage.base + d * block, output: result.storage.base + d * block,
-                                             saved: saved[d], plan: plan, weightHH: weights[d], hasBias: hasBias[d], needs: needs[d])
+                                             saved: saved[d], plan: plan, weightHH: weights[d], hasBias: hasBias[d], needs: needs[d],
+                                             threads: threads)
             }
             return grads.flatMap { $0 }
         }
@@ -102,12 +109,15 @@ public func recurrentSequence<Scalar>(
     }
 }
 
-/// Runs `body` for each direction, concurrently when Loom may use more than one thread.
-private func runDirections(_ count: Int, _ body: (Int) -> Void) {
-    if count > 1 && Threads.count > 1 {
-        Parallel.forEach(count, body)
+/// Runs `body(direction, threads)` for each direction: concurrently when Loom may use more
+/// than one thread, each direction then getting its share of the threads for its matrix
+/// products (which never changes their results).
+private func runDirections(_ count: Int, _ body: (Int, Int) -> Void) {
+    let threads = Threads.count
+    if count > 1 && threads > 1 {
+        Parallel.forEach(count) { d in body(d, max(1, threads / count)) }
     } else {
-        for d in 0..<count { body(d) }
+        for d in 0..<count { body(d, threads) }
     }
 }
 
@@ -124,9 +134,11 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
 }
 
 /// The forward pass of one direction, writing `[output rows | hN | cN]` at `out`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 private func recurrentForward<Scalar>(
     _ mode: RecurrentMode, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan, saved: RecurrentSavedState<Scalar>?,
-    into out: UnsafeMutablePointer<Scalar>
+    into out: UnsafeMutablePointer<Scalar>, threads: Int
 ) {
     let batch = plan.batch, rows = plan.rowCount
     let hidden = d.weightHH.shape[1], gates = d.weightHH.shape[0]
@@ -142,10 +154,12 @@ private func recurrentForward<Scalar>(
         if let c0 = d.c0 { (c + rank * hidden).update(from: c0.storage.base + b * hidden, count: hidden) }
     }
     let x = d.projected.storage.base, w = d.weightHH.storage.base, bias = d.biasHH.map { UnsafePointer($0.storage.base) }
+    // W_hhᵀ is packed once for all the steps.
+    let packedW = GemmPackedB(w, ldb: hidden, transposed: true, k: hidden, n: gates)
     for (t, active) in plan.batchSizes.enumerated() {
         let base = plan.offsets[t]
-        Kernels.gemm(transposeA: false, transposeB: true, m: active, n: gates, k: hidden,
-                     h, lda: hidden, w, ldb: hidden, hGates, ldc: gates, accumulate: false)
+        Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
+                              accumulate: false, threads: threads)
         saved?.hPrev.base.advanced(by: base * hidden).update(from: h, count: active * hidden)
         if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
         for r in 0..<active {
@@ -195,9 +209,11 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 /// Backpropagation through time for one direction of `recurrentSequence`: walks the steps in reverse,
 /// carrying the state gradients of the active rows, and finishes with one matrix product
 /// each for `dW_hh` and `db_hh` over all packed rows.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 private func recurrentBackward<Scalar>(
     _ mode: RecurrentMode, gradient dy: UnsafePointer<Scalar>, output y: UnsafePointer<Scalar>, saved: RecurrentSavedState<Scalar>,
-    plan: StepPlan, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool]
+    plan: StepPlan, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool], threads: Int
 ) -> [Tensor<Scalar>?] {
     let batch = plan.batch, rows = plan.rowCount
     let hidden = weightHH.shape[1], gates = weightHH.shape[0]
@@ -218,6 +234,8 @@ private func recurrentBackward<Scalar>(
         (dh + rank * hidden).update(from: dhN + b * hidden, count: hidden)
         if lstm { (dc + rank * hidden).update(from: dcN + b * hidden, count: hidden) }
     }
+    // W_hh is packed once for all the steps.
+    let packedW = GemmPackedB(w, ldb: hidden, transposed: false, k: gates, n: hidden)
     for t in plan.batchSizes.indices.reversed() {
         let active = plan.batchSizes[t], base = plan.offsets[t]
         for r in 0..<active {
@@ -239,8 +257,8 @@ private func recurrentBackward<Scalar>(
             }
         }
         // dh_prev = dGates_h · W_hh (plus the direct z ⊙ dh term a GRU already wrote).
-        Kernels.gemm(transposeA: false, transposeB: false, m: active, n: hidden, k: gates,
-                     dHGates + base * gates, lda: gates, w, ldb: hidden, dh, ldc: hidden, accumulate: gru)
+        Kernels.gemmPrepacked(transposeA: false, m: active, dHGates + base * gates, lda: gates, packedW, dh, ldc: hidden,
+                              accumulate: gru, threads: threads)
     }
 
     var grads: [Tensor<Scalar>?] = [needs[0] ? dX : nil]

@@ -1,0 +1,59 @@
+import Testing
+@testable import Loom
+
+/// `gemmPrepacked` (op(B) packed once, as the fused recurrence uses for `W_hh`) must give
+/// bitwise what `gemm` gives for the same operands, for every thread count.
+@Suite struct GemmPrepackedTests {
+    private func compare<S: TensorScalar>(_: S.Type, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
+                                          accumulate: Bool, threads: Int) -> Bool {
+        var generator = RandomGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+        let a = (0..<max(1, m * k)).map { _ in S(generator.nextNormal()) }
+        let b = (0..<max(1, k * n)).map { _ in S(generator.nextNormal()) }
+        let start = (0..<max(1, m * n)).map { _ in S(generator.nextNormal()) }
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        var expected = start, actual = start
+        Kernels.gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb,
+                             &expected, ldc: n, accumulate: accumulate, threads: 1)
+        let packed = b.withUnsafeBufferPointer { GemmPackedB($0.baseAddress!, ldb: ldb, transposed: transposeB, k: k, n: n) }
+        a.withUnsafeBufferPointer { aPointer in
+            actual.withUnsafeMutableBufferPointer { c in
+                Kernels.gemmPrepacked(transposeA: transposeA, m: m, aPointer.baseAddress!, lda: lda, packed, c.baseAddress!,
+                                      ldc: n, accumulate: accumulate, threads: threads)
+            }
+        }
+        return expected.map { Double($0) } == actual.map { Double($0) }
+    }
+
+    @Test(arguments: [false, true], [false, true])
+    func matchesGemmBitwiseInFloat(transposeA: Bool, transposeB: Bool) {
+        // Tails of every width, 1x1, k = 1, several K blocks (> 256), and sizes that split
+        // over threads by columns (n wide) and by rows (m tall).
+        let shapes: [(Int, Int, Int)] = [(1, 1, 1), (7, 17, 1), (13, 33, 5), (32, 512, 128), (5, 40, 600), (300, 20, 70)]
+        for (m, n, k) in shapes {
+            for accumulate in [false, true] {
+                for threads in [1, 2, 3] {
+                    #expect(compare(Float.self, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                    accumulate: accumulate, threads: threads),
+                            "m \(m) n \(n) k \(k) accumulate \(accumulate) threads \(threads)")
+                }
+            }
+        }
+    }
+
+    @Test func matchesGemmBitwiseInDouble() {
+        for (m, n, k) in [(1, 1, 1), (9, 13, 200), (64, 96, 64)] {
+            #expect(compare(Double.self, m: m, n: n, k: k, transposeA: false, transposeB: true, accumulate: true, threads: 2))
+            #expect(compare(Double.self, m: m, n: n, k: k, transposeA: true, transposeB: false, accumulate: false, threads: 1))
+        }
+    }
+
+    @Test func zeroDepthClearsOrKeeps() {
+        var c: [Float] = [1, 2, 3, 4]
+        let a: [Float] = [0], b: [Float] = [0]
+        let packed = b.withUnsafeBufferPointer { GemmPackedB($0.baseAddress!, ldb: 2, transposed: false, k: 0, n: 2) }
+        Kernels.gemmPrepacked(transposeA: false, m: 2, a, lda: 0, packed, &c, ldc: 2, accumulate: true)
+        #expect(c == [1, 2, 3, 4])
+        Kernels.gemmPrepacked(transposeA: false, m: 2, a, lda: 0, packed, &c, ldc: 2, accumulate: false)
+        #expect(c == [0, 0, 0, 0])
+    }
+}
