@@ -13,6 +13,8 @@
 ///   - reduction: `.mean` over all elements (0 for an empty input), `.sum`, or `.none`
 ///     (the shape of `logits`).
 /// - Returns: a scalar, or a tensor of `logits.shape` for `.none`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func binaryCrossEntropyWithLogits<Scalar>(_ logits: Tensor<Scalar>, _ targets: Tensor<Scalar>,
                                                  reduction: Reduction = .mean) -> Tensor<Scalar> {
     checkShape(logits.shape == targets.shape,

@@ -16,6 +16,8 @@
 ///
 /// Unlike PyTorch, which returns NaN when every target is ignored under `.mean`, Loom
 /// returns 0 with a zero gradient, so a batch made only of padding does not poison training.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func crossEntropy<Scalar>(_ logits: Tensor<Scalar>, _ targets: IntTensor, ignoreIndex: Int = -100,
                                  reduction: Reduction = .mean) -> Tensor<Scalar> {
     checkShape(logits.rank == 2, "crossEntropy expects logits [N, C] and targets [N], got logits \(logits.shape)")

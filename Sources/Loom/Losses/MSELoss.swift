@@ -10,6 +10,8 @@
 ///   - reduction: `.mean` over all elements (0 for an empty input), `.sum`, or `.none`
 ///     (the shape of `prediction`).
 /// - Returns: a scalar, or a tensor of `prediction.shape` for `.none`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func mseLoss<Scalar>(_ prediction: Tensor<Scalar>, _ target: Tensor<Scalar>,
                             reduction: Reduction = .mean) -> Tensor<Scalar> {
     checkShape(prediction.shape == target.shape,

@@ -14,6 +14,8 @@
 ///
 /// Unlike PyTorch, which returns NaN when every target is ignored under `.mean`, Loom
 /// returns 0 with a zero gradient.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func nllLoss<Scalar>(_ logProbs: Tensor<Scalar>, _ targets: IntTensor, ignoreIndex: Int = -100,
                             reduction: Reduction = .mean) -> Tensor<Scalar> {
     checkShape(logProbs.rank == 2, "nllLoss expects logProbs [N, C] and targets [N], got logProbs \(logProbs.shape)")

@@ -20,6 +20,8 @@ extension Tensor {
     }
 
     /// Elementwise sum with broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         broadcasting(AddKernel.self, "add", a, b).recorded("add", inputs: [a, b]) {
             { g in [g.summed(toShape: a.shape), g.summed(toShape: b.shape)] }
@@ -27,6 +29,8 @@ extension Tensor {
     }
 
     /// Elementwise difference with broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         broadcasting(SubtractKernel.self, "sub", a, b).recorded("sub", inputs: [a, b]) {
             { g in [g.summed(toShape: a.shape), (-g).summed(toShape: b.shape)] }
@@ -34,6 +38,8 @@ extension Tensor {
     }
 
     /// Elementwise product with broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         broadcasting(MultiplyKernel.self, "mul", a, b).recorded("mul", inputs: [a, b]) {
             let needA = a.requiresGrad, needB = b.requiresGrad
@@ -46,6 +52,8 @@ extension Tensor {
     }
 
     /// Elementwise quotient with broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         broadcasting(DivideKernel.self, "div", a, b).recorded("div", inputs: [a, b]) {
             let needA = a.requiresGrad, needB = b.requiresGrad
@@ -59,56 +67,80 @@ extension Tensor {
     }
 
     /// Elementwise negation.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor {
         x.mapped(NegateKernel.self).recorded("neg", inputs: [x]) { { g in [-g] } }
     }
 
     /// Adds a scalar to every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Scalar) -> Tensor {
         a + Tensor(b)
     }
     /// Adds a scalar to every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Scalar, b: Tensor) -> Tensor {
         Tensor(a) + b
     }
     /// Subtracts a scalar from every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Scalar) -> Tensor {
         a + (-b)
     }
     /// Subtracts every element from a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Scalar, b: Tensor) -> Tensor {
         Tensor(a) - b
     }
     /// Multiplies every element by a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Scalar) -> Tensor {
         let result = Tensor(shape: a.shape) { out in Kernels.scale(a.storage.base, by: b, out.baseAddress!, count: a.count) }
         return result.recorded("mul_scalar", inputs: [a]) { { g in [g * b] } }
     }
     /// Multiplies every element by a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Scalar, b: Tensor) -> Tensor {
         b * a
     }
     /// Divides every element by a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Scalar) -> Tensor {
         a * (1 / b)
     }
     /// Divides a scalar by every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Scalar, b: Tensor) -> Tensor {
         Tensor(a) / b
     }
 
     /// `self += other`, as a new recorded op (the value semantics of `Tensor` make this
     /// `self = self + other`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func += (a: inout Tensor, b: Tensor) { a = a + b }
     /// `self -= other`.
     public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
     /// `self *= other`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func *= (a: inout Tensor, b: Tensor) { a = a * b }
     /// `self /= other`.
     public static func /= (a: inout Tensor, b: Tensor) { a = a / b }
 
     /// Adds `other` (same shape) into this tensor's storage without recording anything.
     /// Used for gradient accumulation and optimizer updates.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func addInPlace(_ other: Tensor) {
         checkShape(other.shape == shape, "addInPlace: shapes \(shape) and \(other.shape) differ")
         makeStorageUnique()
@@ -117,6 +149,8 @@ extension Tensor {
 
     /// Sums this tensor over the axes along which `target` was broadcast to produce it, so
     /// the result has shape `target`. The backward of every broadcasting op uses it.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func summed(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         let offset = rank - target.count

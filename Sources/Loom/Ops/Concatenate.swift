@@ -5,6 +5,8 @@ extension Tensor {
     /// same rank and the same sizes on every other axis; shapes `[a, n1, b]`, `[a, n2, b]`
     /// with `dim: 1` give `[a, n1 + n2, b]`. A negative `dim` counts from the last axis.
     /// Each input receives its own part of the gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func cat(_ tensors: [Tensor], dim: Int) -> Tensor {
         checkShape(!tensors.isEmpty, "cat: needs at least one tensor")
         let first = tensors[0]
@@ -60,6 +62,8 @@ extension Tensor {
     /// The tensors, all of one shape, stacked along a new axis inserted at `dim` (PyTorch's
     /// `torch.stack`): `n` tensors of shape `[a, b]` with `dim: 1` give `[a, n, b]`. A
     /// negative `dim` counts from the end of the result's axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func stack(_ tensors: [Tensor], dim: Int) -> Tensor {
         checkShape(!tensors.isEmpty, "stack: needs at least one tensor")
         let shape = tensors[0].shape
@@ -71,6 +75,8 @@ extension Tensor {
     /// Consecutive pieces along `dim` with the given sizes, which must add up to the size of
     /// that axis (PyTorch's `split` with a list of sizes). Each piece is its own op, so a
     /// piece that is not used contributes no gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func split(_ sizes: [Int], dim: Int) -> [Tensor] {
         checkShape(rank > 0, "split: needs a tensor of rank at least 1, got shape \(shape)")
         let axis = Shape.normalize(axis: dim, rank: rank, op: "split")
@@ -86,6 +92,8 @@ extension Tensor {
     /// `chunks` pieces of equal size along `dim` (PyTorch's `chunk`, e.g. the four gates of
     /// an LSTM from one `[batch, 4 * hidden]` tensor). Stops if the axis does not divide
     /// evenly. Each piece is its own op.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func chunk(_ chunks: Int, dim: Int) -> [Tensor] {
         checkShape(rank > 0, "chunk: needs a tensor of rank at least 1, got shape \(shape)")
         let axis = Shape.normalize(axis: dim, rank: rank, op: "chunk")

@@ -11,6 +11,8 @@ extension Tensor {
     /// tensor unchanged and draws nothing; `p == 1` gives zeros (and draws nothing). The
     /// gradient is the incoming gradient times the same scaled mask. Stops if `p` is not in
     /// [0, 1].
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func dropout(p: Double, training: Bool = true, using generator: inout RandomGenerator) -> Tensor {
         checkShape(p >= 0 && p <= 1, "dropout: probability p must be in [0, 1], got \(p)")
         if !training || p == 0 { return self }
@@ -33,6 +35,8 @@ extension Tensor {
     }
 
     /// Dropout with the mask drawn from the global generator (see `manualSeed`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func dropout(p: Double, training: Bool = true) -> Tensor {
         checkShape(p >= 0 && p <= 1, "dropout: probability p must be in [0, 1], got \(p)")
         if !training || p == 0 { return self }

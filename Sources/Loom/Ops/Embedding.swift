@@ -13,6 +13,8 @@
 ///   other row, the padding row included, is zero. It is built directly into one zero
 ///   tensor of the table's shape, so its cost grows with the number of lookups, not with
 ///   a dense tensor per id.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func embedding<Scalar>(_ indices: IntTensor, weight: Tensor<Scalar>, paddingIndex: Int? = nil) -> Tensor<Scalar> {
     checkShape(weight.rank == 2, "embedding: weight must be [numEmbeddings, embeddingDim], got \(weight.shape)")
     let rows = weight.shape[0], width = weight.shape[1]

@@ -55,6 +55,8 @@ extension Tensor {
     ///     `self` along every other axis.
     /// - Returns: a tensor of `index.shape`. The gradient adds the upstream gradient back
     ///   at the picked positions; repeated indices accumulate.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gather(dim: Int, index: IntTensor) -> Tensor {
         let axis = Shape.normalize(axis: dim, rank: rank, op: "gather")
         checkShape(index.rank == rank, "gather: index of shape \(index.shape) must have the rank of input \(shape)")
@@ -103,6 +105,8 @@ extension Tensor {
     /// - Returns: a tensor of this tensor's shape. Its gradient with respect to `self` is
     ///   the upstream gradient; with respect to `source`, the upstream gradient gathered at
     ///   `index` (zero where `index` does not reach).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func scatterAdd(dim: Int, index: IntTensor, source: Tensor) -> Tensor {
         let axis = Shape.normalize(axis: dim, rank: rank, op: "scatterAdd")
         checkShape(index.rank == rank && source.rank == rank,

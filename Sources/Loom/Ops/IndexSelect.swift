@@ -10,6 +10,8 @@ extension Tensor {
     /// - Returns: this tensor's shape with `shape[dim]` replaced by `index.count`. The
     ///   gradient adds each selected slice's upstream gradient back into its source slice,
     ///   so repeated indices accumulate.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func indexSelect(dim: Int, index: IntTensor) -> Tensor {
         let axis = Shape.normalize(axis: dim, rank: rank, op: "indexSelect")
         checkShape(index.rank <= 1, "indexSelect: index must be 1-D, got shape \(index.shape)")

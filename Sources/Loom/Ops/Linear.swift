@@ -9,6 +9,8 @@
 ///   - weight: `[outFeatures, inFeatures]`.
 ///   - bias: `[outFeatures]` or `nil`.
 /// - Returns: `[..., outFeatures]`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
     checkShape(weight.rank == 2 && x.rank >= 1 && x.shape[x.rank - 1] == weight.shape[1],
                "linear: input \(x.shape) does not match weight \(weight.shape) (expects [..., \(weight.rank == 2 ? weight.shape[1] : -1)])")

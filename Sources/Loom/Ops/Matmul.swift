@@ -6,6 +6,8 @@ extension Tensor {
     /// batched operands `[B..., M, K]` and `[B..., K, N]` it returns `[B..., M, N]`, and a
     /// 2-D operand is shared by every batch of the other. A 1-D right operand `[K]` is a
     /// vector: `[..., M, K] · [K]` gives `[..., M]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func matmul(_ other: Tensor) -> Tensor {
         if other.rank == 1 {
             return matmul(other.reshaped([other.count, 1])).reshaped(Array(shape.dropLast()))
@@ -63,4 +65,6 @@ extension Tensor {
 }
 
 /// The matrix product of two tensors (see `Tensor.matmul`).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func matmul<Scalar>(_ a: Tensor<Scalar>, _ b: Tensor<Scalar>) -> Tensor<Scalar> { a.matmul(b) }

@@ -43,6 +43,8 @@ public struct RecurrentDirectionInput<Scalar: TensorScalar> {
 }
 
 /// Runs a recurrence over packed rows in one op (see `recurrentSequence(_:directions:plan:)`).
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func recurrentSequence<Scalar>(
     _ mode: RecurrentMode, projected: Tensor<Scalar>, plan: StepPlan, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
     weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?

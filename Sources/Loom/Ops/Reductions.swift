@@ -2,6 +2,8 @@
 
 extension Tensor {
     /// The sum of all elements, as a zero-dimensional tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Tensor {
         let total = Kernels.sum(storage.base, count: count)
         return Tensor(total).recorded("sum", inputs: [self]) {
@@ -12,11 +14,15 @@ extension Tensor {
 
     /// The sum over one axis (negative counts from the end). The result drops that axis, or
     /// keeps it with size 1 when `keepDims`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(dim: Int, keepDims: Bool = false) -> Tensor {
         sum(dims: [dim], keepDims: keepDims)
     }
 
     /// The sum over several axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(dims: [Int], keepDims: Bool = false) -> Tensor {
         let axes = Set(dims.map { Shape.normalize(axis: $0, rank: rank, op: "sum") }).sorted()
         var result = self.detached()
@@ -43,11 +49,15 @@ extension Tensor {
     }
 
     /// The mean of all elements, as a zero-dimensional tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Tensor {
         sum() / Scalar(Swift.max(count, 1))
     }
 
     /// The mean over the given axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(dims: [Int], keepDims: Bool = false) -> Tensor {
         let axes = Set(dims.map { Shape.normalize(axis: $0, rank: rank, op: "mean") })
         let n = axes.reduce(1) { $0 * shape[$1] }
@@ -55,12 +65,16 @@ extension Tensor {
     }
 
     /// The mean over one axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(dim: Int, keepDims: Bool = false) -> Tensor {
         mean(dims: [dim], keepDims: keepDims)
     }
 
     /// The maximum over one axis and the index of the (first) maximum along it. The
     /// gradient flows to that one element, as in PyTorch.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max(dim: Int, keepDims: Bool = false) -> (values: Tensor, indices: IntTensor) {
         let axis = Shape.normalize(axis: dim, rank: rank, op: "max")
         checkShape(shape[axis] > 0, "max: dim \(dim) of shape \(shape) is empty")
@@ -95,6 +109,8 @@ extension Tensor {
     }
 
     /// The largest element, as a zero-dimensional tensor (gradient to the first maximum).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func max() -> Tensor {
         reshaped([count]).max(dim: 0).values
     }

@@ -4,6 +4,8 @@
 extension Tensor {
     /// The same elements with a new shape of equal element count; one dimension may be -1
     /// and is then inferred (PyTorch's `reshape`/`view`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(_ newShape: [Int]) -> Tensor {
         var resolved = newShape
         if let inferred = newShape.firstIndex(of: -1) {
@@ -21,12 +23,16 @@ extension Tensor {
     }
 
     /// The tensor flattened to one dimension.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func flattened() -> Tensor {
         reshaped([count])
     }
 
     /// Inserts an axis of size 1 at `dim` (PyTorch's `unsqueeze`); a negative `dim` counts
     /// from the end of the result's axes, so `-1` appends an axis.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func unsqueezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(axis: dim, rank: rank + 1, op: "unsqueeze")
         var newShape = shape
@@ -35,6 +41,8 @@ extension Tensor {
     }
 
     /// Removes the axis `dim`, which must have size 1 (PyTorch's `squeeze(dim)`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func squeezed(dim: Int) -> Tensor {
         let axis = Shape.normalize(axis: dim, rank: rank, op: "squeeze")
         checkShape(shape[axis] == 1, "squeeze: dim \(dim) of shape \(shape) is not 1")
@@ -45,6 +53,8 @@ extension Tensor {
 
     /// This tensor broadcast to a larger shape (NumPy rules), materialized (PyTorch's
     /// `expand`, but copying). The gradient sums back over the broadcast axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func expanded(to target: [Int]) -> Tensor {
         if target == shape { return self }
         checkShape(Shape.broadcast(shape, target) == target, "expand: cannot expand \(shape) to \(target)")

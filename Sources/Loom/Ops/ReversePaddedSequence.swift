@@ -11,6 +11,8 @@
 /// - Returns: a tensor of `x.shape` with `y[b, t] = x[b, lengths[b] - 1 - t]` for
 ///   `t < lengths[b]` and `y[b, t] = x[b, t]` otherwise. The permutation is its own
 ///   inverse, and the gradient applies it to the upstream gradient.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func reversePaddedSequence<Scalar>(_ x: Tensor<Scalar>, lengths: [Int], batchFirst: Bool) -> Tensor<Scalar> {
     let layout = batchFirst ? "[batch, time, *]" : "[time, batch, *]"
     checkShape(x.rank >= 2, "reversePaddedSequence(batchFirst: \(batchFirst)) expects \(layout), got \(x.shape)")

@@ -53,6 +53,8 @@ extension Tensor {
     /// A negative `dim` counts from the last axis, a negative `start` from the end of the
     /// axis. Shape `[..., n, ...]` becomes `[..., length, ...]`. The gradient flows back
     /// into that range and is zero elsewhere.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func narrow(dim: Int, start: Int, length: Int) -> Tensor {
         checkShape(rank > 0, "narrow: needs a tensor of rank at least 1, got shape \(shape)")
         let axis = Shape.normalize(axis: dim, rank: rank, op: "narrow")
@@ -68,6 +70,8 @@ extension Tensor {
 
     /// The elements in `range` along `dim` (Python's `x[:, a:b]` on that axis), copied.
     /// Shape `[..., n, ...]` becomes `[..., range.count, ...]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(dim: Int, _ range: Range<Int>) -> Tensor {
         checkShape(rank > 0, "slice: needs a tensor of rank at least 1, got shape \(shape)")
         let axis = Shape.normalize(axis: dim, rank: rank, op: "slice")
@@ -79,6 +83,8 @@ extension Tensor {
     /// The sub-tensor at `index` along `dim`, with that axis removed (PyTorch's
     /// `x.select(dim, index)`, e.g. `x[:, i]`). A negative `index` counts from the end.
     /// Shape `[a, n, b]` with `dim: 1` becomes `[a, b]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func select(dim: Int, index: Int) -> Tensor {
         checkShape(rank > 0, "select: needs a tensor of rank at least 1, got shape \(shape)")
         let axis = Shape.normalize(axis: dim, rank: rank, op: "select")

@@ -29,6 +29,8 @@ extension Tensor {
 
     /// `exp(x) / sum(exp(x))` along `dim` (negative counts from the end), computed with
     /// the maximum subtracted first so large logits do not overflow. Same shape as `self`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func softmax(dim: Int) -> Tensor {
         softmaxFamily(dim: dim, logarithm: false)
     }
@@ -36,13 +38,19 @@ extension Tensor {
     /// `x - log(sum(exp(x)))` along `dim` (negative counts from the end), computed as
     /// `x - max - log(sum(exp(x - max)))`, finite for any finite logits (±1000 in `Float`
     /// included). Same shape as `self`; the gradient is `g - softmax(x) * sum(g)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func logSoftmax(dim: Int) -> Tensor {
         softmaxFamily(dim: dim, logarithm: true)
     }
 }
 
 /// Softmax of `x` along `dim`; see `Tensor.softmax(dim:)`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func softmax<Scalar>(_ x: Tensor<Scalar>, dim: Int) -> Tensor<Scalar> { x.softmax(dim: dim) }
 
 /// Log-softmax of `x` along `dim`; see `Tensor.logSoftmax(dim:)`.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func logSoftmax<Scalar>(_ x: Tensor<Scalar>, dim: Int) -> Tensor<Scalar> { x.logSoftmax(dim: dim) }

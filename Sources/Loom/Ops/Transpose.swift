@@ -75,6 +75,8 @@ extension Tensor {
     /// of this tensor (PyTorch's `permute`), as a contiguous copy. `dims` is a permutation
     /// of the axes; negative entries count from the last axis. Shape `[a, b, c]` with
     /// `dims: [2, 0, 1]` becomes `[c, a, b]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ dims: [Int]) -> Tensor {
         checkShape(dims.count == rank, "permute: dims \(dims) do not match a tensor of shape \(shape)")
         let axes = dims.map { Shape.normalize(axis: $0, rank: rank, op: "permute") }
@@ -93,6 +95,8 @@ extension Tensor {
     /// The tensor with axes `dim0` and `dim1` swapped (PyTorch's `transpose`), as a
     /// contiguous copy; negative axes count from the last. `[a, b, c]` with `(1, 2)`
     /// becomes `[a, c, b]`; a matrix's `transposed(0, 1)` is its transpose.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed(_ dim0: Int, _ dim1: Int) -> Tensor {
         checkShape(rank > 0, "transpose: needs a tensor of rank at least 1, got shape \(shape)")
         let a = Shape.normalize(axis: dim0, rank: rank, op: "transpose")

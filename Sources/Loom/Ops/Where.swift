@@ -48,6 +48,8 @@ extension Tensor {
     /// shape. The gradient goes to `a` where the condition holds and to `b` elsewhere, each
     /// summed back to its own shape. A NaN or infinity in the unselected operand does not
     /// reach the result.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func `where`(_ condition: BoolTensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         guard let abShape = Shape.broadcast(a.shape, b.shape),
               let shape = Shape.broadcast(condition.shape, abShape) else {
@@ -90,6 +92,8 @@ extension Tensor {
     /// This tensor with `value` wherever `mask` is true (PyTorch's `masked_fill`). The mask
     /// broadcasts to this tensor's shape, which the result keeps. No gradient flows to the
     /// filled positions.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func maskedFill(_ mask: BoolTensor, with value: Scalar) -> Tensor {
         checkShape(Shape.broadcast(mask.shape, shape) == shape,
                    "maskedFill: mask \(mask.shape) does not broadcast to tensor \(shape)")
@@ -126,14 +130,20 @@ extension Tensor {
     }
 
     /// The mask of elements greater than `b` (not differentiable).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .> (a: Tensor, b: Scalar) -> BoolTensor { a.comparisonMask { $0 > b } }
     /// The mask of elements less than `b` (not differentiable).
     public static func .< (a: Tensor, b: Scalar) -> BoolTensor { a.comparisonMask { $0 < b } }
     /// The mask of elements greater than or equal to `b` (not differentiable).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .>= (a: Tensor, b: Scalar) -> BoolTensor { a.comparisonMask { $0 >= b } }
     /// The mask of elements less than or equal to `b` (not differentiable).
     public static func .<= (a: Tensor, b: Scalar) -> BoolTensor { a.comparisonMask { $0 <= b } }
     /// The mask of elements equal to `b` (not differentiable).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func .== (a: Tensor, b: Scalar) -> BoolTensor { a.comparisonMask { $0 == b } }
     /// The mask of elements different from `b` (not differentiable; NaN differs from all).
     public static func .!= (a: Tensor, b: Scalar) -> BoolTensor { a.comparisonMask { $0 != b } }

@@ -10,6 +10,8 @@ extension Tensor {
     ///     one-element tensor; required otherwise.
     ///   - retainGraph: keep the graph so `backward` can run through it again. By default
     ///     each node's saved tensors are released as the walk passes it.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) {
         guard let root = node else {
             fatalError("backward: this tensor does not require a gradient (no input of its graph was marked requiresGrad)")
