@@ -19,8 +19,9 @@ public enum VectorMath {
     @inlinable @inline(__always)
     public static func sigmoid<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if V.Scalar.self == Float.self, let vector = x as? SIMD8<Float> {
-            // e^-|x| never overflows; σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0.
-            let e = exp8(-abs8(vector))
+            // e = e^-|x| never overflows; σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) for x < 0.
+            let (scale, q) = expPartsNonPositive(-abs8(vector))
+            let e = scale.addingProduct(scale, q)
             let reciprocal = 1 / (1 + e)
             return unsafeBitCast(reciprocal.replacing(with: e * reciprocal, where: vector .< 0), to: V.self)
         }
@@ -33,25 +34,43 @@ public enum VectorMath {
     @inlinable @inline(__always)
     public static func tanh<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if V.Scalar.self == Float.self, let vector = x as? SIMD8<Float> {
-            // tanh|x| = (1 - e^-2|x|) / (1 + e^-2|x|); for small |x| an odd polynomial avoids
-            // the cancellation of 1 - e.
-            let a = abs8(vector)
-            let e = exp8(-2 * a)
-            var large = (1 - e) / (1 + e)
-            let x2 = vector * vector
-            var small = SIMD8<Float>(repeating: -0.0002986)    // odd Taylor-like series on |x| < 0.125
-            small = small * x2 + 0.0021869
-            small = small * x2 - 0.0539682
-            small = small * x2 + 0.1333333
-            small = small * x2 - 0.3333333
-            small = a + a * x2 * small
-            large.replace(with: small, where: a .< 0.125)
-            let signed = large.replacing(with: -large, where: vector .< 0)
-            return unsafeBitCast(signed, to: V.self)
+            // With m = e^-2|x| - 1 (accurate even for tiny |x|, where it is ≈ -2|x|),
+            // tanh|x| = (1 - e^-2|x|) / (1 + e^-2|x|) = -m / (2 + m): no cancellation.
+            let (scale, q) = expPartsNonPositive(-2 * abs8(vector))
+            let m = (scale - 1).addingProduct(scale, q)
+            let magnitude = -m / (2 + m)
+            return unsafeBitCast(magnitude.replacing(with: -magnitude, where: vector .< 0), to: V.self)
         }
         var result = x
         for lane in 0..<V.scalarCount { result[lane] = V.Scalar.tanh(x[lane]) }
         return result
+    }
+
+    /// The parts of e^y for 8 floats with y ≤ 0 (NaN passes through): y = n·ln2 + r with
+    /// |r| ≤ ln2/2, `scale` = 2^n and `q` = e^r - 1 = r + r²·P(r) by a degree-5 polynomial.
+    /// Then e^y = scale + scale·q (accurate relative to the result), and
+    /// e^y - 1 = (scale - 1) + scale·q (accurate even as y → 0, where scale = 1).
+    /// Below -87.3 the input is clamped (e^y is then 2⁻¹²⁶ instead of smaller).
+    @inlinable @inline(__always)
+    static func expPartsNonPositive(_ y: SIMD8<Float>) -> (scale: SIMD8<Float>, q: SIMD8<Float>) {
+        let x = y.replacing(with: SIMD8(repeating: -87.3), where: y .< -87.3)
+        // Round x·log2(e) to the nearest integer by adding 1.5·2²³: the sum's low mantissa
+        // bits then hold n, read back without a float-to-int conversion.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = magic.addingProduct(x, SIMD8(repeating: 1.442_695_04))
+        let n = shifted - magic
+        var r = x.addingProduct(n, SIMD8(repeating: -0.693_145_751_953_125))
+        r.addProduct(n, SIMD8(repeating: -1.428_606_765_330_187_045e-06))
+        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        p = SIMD8(repeating: 1.398_199_95e-3).addingProduct(p, r)
+        p = SIMD8(repeating: 8.333_451_9e-3).addingProduct(p, r)
+        p = SIMD8(repeating: 4.166_579_6e-2).addingProduct(p, r)
+        p = SIMD8(repeating: 1.666_666_55e-1).addingProduct(p, r)
+        p = SIMD8(repeating: 5.000_000_1e-1).addingProduct(p, r)
+        let q = r.addingProduct(p, r * r)                      // e^r - 1
+        let integerN = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((integerN &+ 127) &<< 23, to: SIMD8<Float>.self)   // 2^n
+        return (scale, q)
     }
 
     @inlinable @inline(__always)
@@ -71,18 +90,18 @@ public enum VectorMath {
         // conversion (the generic SIMD conversion goes lane by lane through slow library
         // code; this stays in vector registers). |x·log2 e| < 128, far inside the 2²² range.
         let magic = SIMD8<Float>(repeating: 12_582_912)
-        let shifted = x * 1.442_695_04 + magic
+        let shifted = magic.addingProduct(x, SIMD8(repeating: 1.442_695_04))
         let n = shifted - magic
         var r = x
         r.addProduct(n, SIMD8(repeating: -0.693_145_751_953_125))
         r.addProduct(n, SIMD8(repeating: -1.428_606_765_330_187_045e-06))
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_1e-1
-        p = p * (r * r) + r + 1
+        p = SIMD8(repeating: 1.398_199_95e-3).addingProduct(p, r)
+        p = SIMD8(repeating: 8.333_451_9e-3).addingProduct(p, r)
+        p = SIMD8(repeating: 4.166_579_6e-2).addingProduct(p, r)
+        p = SIMD8(repeating: 1.666_666_55e-1).addingProduct(p, r)
+        p = SIMD8(repeating: 5.000_000_1e-1).addingProduct(p, r)
+        p = (r + 1).addingProduct(p, r * r)
         let integerN = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         let exponent = (integerN &+ 127) &<< 23
         var result = p * unsafeBitCast(exponent, to: SIMD8<Float>.self)
