@@ -127,12 +127,8 @@ extension Kernels {
         let kBlock = gemmBlockSize(k, limit: isFloat ? 256 : 192, granularity: 1)
         let mBlock = gemmBlockSize(m, limit: isFloat ? 144 : 96, granularity: tileRows)
         let nBlock = gemmBlockSize(n, limit: 4096, granularity: tileColumns)
-        let alignment = 64
-        let packedA = UnsafeMutableRawPointer.allocate(byteCount: mBlock * kBlock * MemoryLayout<S>.stride, alignment: alignment)
-            .bindMemory(to: S.self, capacity: mBlock * kBlock)
-        let packedB = UnsafeMutableRawPointer.allocate(byteCount: nBlock * kBlock * MemoryLayout<S>.stride, alignment: alignment)
-            .bindMemory(to: S.self, capacity: nBlock * kBlock)
-        defer { packedA.deallocate(); packedB.deallocate() }
+        let packedA = ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
+        let packedB = ScratchMemory.buffer(.packedB, count: nBlock * kBlock, of: S.self)
 
         var columnStart = 0
         while columnStart < n {
@@ -269,9 +265,7 @@ extension Kernels {
         let m = rowRange.count, k = b.k
         let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
         let kBlock = b.kBlock
-        let packedA = UnsafeMutableRawPointer.allocate(byteCount: mBlock * kBlock * MemoryLayout<S>.stride, alignment: 64)
-            .bindMemory(to: S.self, capacity: mBlock * kBlock)
-        defer { packedA.deallocate() }
+        let packedA = ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
         for (blockIndex, blockOffsets) in b.offsets.enumerated() {
             let blockStart = blockIndex * b.nBlock, blockEnd = min(b.n, blockStart + b.nBlock)
             let low = max(blockStart, columnRange.lowerBound), high = min(blockEnd, columnRange.upperBound)
