@@ -35,7 +35,7 @@ func runLoom(_ arguments: [String]) throws {
 
 /// Prints `message` as one line on standard error.
 func printError(_ message: String) {
-    fflush(stdout)
+    fflush(nil)  // nil: every output stream (avoids the global `stdout` in Swift 6)
     FileHandle.standardError.write(Data("loom: \(message)\n".utf8))
 }
 

@@ -23,6 +23,7 @@ public struct RecurrentSequenceResult<Scalar: TensorScalar> {
 ///   - h0: initial hidden states in batch order, `[batch, H]`.
 ///   - c0: initial LSTM cell states, `[batch, H]` (LSTM only).
 ///   - weightHH: `[G·H, H]`; `biasHH`: `[G·H]` or `nil`.
+@_specialize(where Scalar == Float)
 public func recurrentSequence<Scalar>(
     _ mode: RecurrentMode, projected: Tensor<Scalar>, plan: StepPlan, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
     weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?
@@ -126,6 +127,10 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 /// Backpropagation through time for `recurrentSequence`: walks the steps in reverse,
 /// carrying the state gradients of the active rows, and finishes with one matrix product
 /// each for `dW_hh` and `db_hh` over all packed rows.
+// A client module calling `LSTM<Float>` generically reaches this function unspecialized;
+// the attribute makes the generic entry jump to the Float specialization (about 3x faster
+// training for the `loom` tool's tagger).
+@_specialize(where Scalar == Float)
 private func recurrentSequenceBackward<Scalar>(
     _ mode: RecurrentMode, gradient g: Tensor<Scalar>, result: Tensor<Scalar>, saved: RecurrentSavedState<Scalar>,
     plan: StepPlan, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool]

@@ -19,10 +19,10 @@ struct ProgressPrinter {
             let padding = String(repeating: " ", count: max(0, shownLength - text.count))
             print("\r\(text)\(padding)", terminator: "")
             shownLength = text.count
-            fflush(stdout)
+            fflush(nil)  // nil: every output stream (avoids the global `stdout` in Swift 6)
         } else if force {
             print(text)
-            fflush(stdout)
+            fflush(nil)  // nil: every output stream (avoids the global `stdout` in Swift 6)
         }
     }
 
@@ -33,7 +33,7 @@ struct ProgressPrinter {
             shownLength = 0
         }
         print(text)
-        fflush(stdout)
+        fflush(nil)  // nil: every output stream (avoids the global `stdout` in Swift 6)
     }
 }
 
