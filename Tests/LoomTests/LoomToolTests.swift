@@ -77,7 +77,7 @@ enum LoomTool {
     static let tiny: [ToolTask: [String]] = [
         .tagger: ["--epochs", "1", "--limit", "48", "--embedding-size", "8", "--hidden-size", "8"],
         .classifier: ["--epochs", "1", "--limit", "64", "--embedding-size", "8", "--hidden-size", "8"],
-        .charlm: ["--epochs", "1", "--limit", "6400", "--embedding-size", "8", "--hidden-size", "16"],
+        .charlm: ["--epochs", "1", "--limit", "3300", "--embedding-size", "8", "--hidden-size", "8"],
         .forecast: ["--epochs", "3", "--hidden-size", "4"],
     ]
 
@@ -195,7 +195,7 @@ enum LoomTool {
 
     @Test func sameSeedSameChecksumAnyThreadCount() throws {
         // The tagger has dropout between its layers and shuffles every epoch.
-        let options = ["--epochs", "2", "--limit", "40", "--embedding-size", "16", "--hidden-size", "32"]
+        let options = ["--epochs", "2", "--limit", "24", "--embedding-size", "8", "--hidden-size", "16"]
         let first = try LoomTool.run(["train", "tagger", "--seed", "7", "--threads", "1"] + options)
         let again = try LoomTool.run(["train", "tagger", "--seed", "7", "--threads", "1"] + options)
         let twoThreads = try LoomTool.run(["train", "tagger", "--seed", "7", "--threads", "2"] + options)
