@@ -19,6 +19,12 @@ if buildNative {
     optimizationSettings.append(.unsafeFlags(["-target-cpu", "native"]))
 }
 #endif
+// Loom's kernels are generic over the scalar type; a client module (the `loom` tool, a
+// user's model) calling `Adam<Float>` or `LSTM<Float>` only runs fast if it can specialize
+// them, which needs their bodies: cross-module optimization exports them in release builds.
+if buildNative {
+    optimizationSettings.append(.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)))
+}
 
 let package = Package(
     name: "Loom",

@@ -6,6 +6,7 @@
 /// multiplied by `maxNorm / (norm + 1e-6)`. Parameters without a gradient are ignored. A
 /// non-finite norm is returned as is (the caller reports it) and gradients are left alone.
 @discardableResult
+@_specialize(where Scalar == Float)  // reached unspecialized from client modules otherwise
 public func clipGradNorm<Scalar>(_ parameters: [Tensor<Scalar>], maxNorm: Double, normType: Double = 2) -> Double {
     let grads = parameters.compactMap(\.grad)
     var total = 0.0
@@ -13,6 +14,8 @@ public func clipGradNorm<Scalar>(_ parameters: [Tensor<Scalar>], maxNorm: Double
         grad.withUnsafeBufferPointer { g in
             if normType == .infinity {
                 for value in g { total = Swift.max(total, Swift.abs(Double(value))) }
+            } else if normType == 2 {
+                for value in g { total += Double(value) * Double(value) }  // no pow per element
             } else {
                 for value in g { total += Foundation.pow(Swift.abs(Double(value)), normType) }
             }

@@ -1,0 +1,21 @@
+import Loom
+
+/// `loom train TASK [options]`: parses and validates the options, sets the thread count,
+/// and hands over to the task.
+enum TrainCommand {
+    static func run(_ arguments: [String]) throws {
+        let parsed = try ParsedArguments(arguments, command: "loom train", valueOptions: TrainOptions.valueOptions)
+        if parsed.has("--help") || parsed.has("-h") {
+            print(Help.train)
+            return
+        }
+        let options = try TrainOptions(parsed)
+        if let threads = options.threads { setNumThreads(threads) }
+        switch options.task {
+        case .tagger: try TaggerTask.train(options)
+        case .classifier: try ClassifierTask.train(options)
+        case .charlm: try CharLMTask.train(options)
+        case .forecast: try ForecastTask.train(options)
+        }
+    }
+}

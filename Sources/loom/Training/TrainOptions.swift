@@ -1,0 +1,97 @@
+import Foundation
+import Loom
+
+/// A user-facing failure that is neither a data error nor a flag error (e.g. a checkpoint
+/// written by another program). `main` prints it and exits with code 2.
+struct ToolError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The four tasks of `loom train`.
+enum TaskKind: String, CaseIterable {
+    case tagger, classifier, charlm, forecast
+}
+
+/// The options of `loom train TASK`, validated: every number is in range and every output
+/// folder exists, so training never starts with a value that would fail later.
+struct TrainOptions {
+    var task: TaskKind
+    var data: String?
+    var dev: String?
+    var test: String?
+    /// nil: the task's default (which differs between the embedded default and real data).
+    var epochs: Int?
+    var batchSize: Int?
+    var learningRate: Double?
+    var seed: UInt64 = 0
+    var threads: Int?
+    var save: String?
+    var plot: String?
+    var maxTokens: Int?
+    var embeddingSize: Int?
+    var hiddenSize: Int?
+    var limit: Int?
+
+    /// Every option `loom train` accepts.
+    static let valueOptions: Set<String> = [
+        "--data", "--dev", "--test", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--save", "--plot",
+        "--max-tokens", "--embedding-size", "--hidden-size", "--limit",
+    ]
+
+    /// The options of `loom train` from its parsed command line.
+    init(_ arguments: ParsedArguments) throws {
+        try arguments.expectPositionals(atMost: 1)
+        guard let name = arguments.positionals.first else {
+            throw ArgumentError("`loom train` needs a task: \(TaskKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let task = TaskKind(rawValue: name) else {
+            throw ArgumentError("unknown task \"\(name)\" for `loom train` (tasks: \(TaskKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self.task = task
+        data = try arguments.string("--data")
+        dev = try arguments.string("--dev")
+        test = try arguments.string("--test")
+        if data == nil {
+            if dev != nil { throw ArgumentError("--dev needs --data (the embedded default has its own dev part)") }
+            if test != nil { throw ArgumentError("--test needs --data (the embedded default has its own test part)") }
+        }
+        epochs = try arguments.int("--epochs", minimum: 1, maximum: 1_000_000)
+        batchSize = try arguments.int("--batch-size", minimum: 1, maximum: 1_000_000)
+        learningRate = try arguments.positiveDouble("--lr")
+        seed = try arguments.seed("--seed") ?? 0
+        threads = try arguments.int("--threads", minimum: 1, maximum: 1024)
+        save = try arguments.string("--save")
+        plot = try arguments.string("--plot")
+        maxTokens = try arguments.int("--max-tokens", minimum: 1)
+        if maxTokens != nil && task != .classifier {
+            throw ArgumentError("--max-tokens applies only to `loom train classifier`")
+        }
+        embeddingSize = try arguments.int("--embedding-size", minimum: 1, maximum: 100_000)
+        hiddenSize = try arguments.int("--hidden-size", minimum: 1, maximum: 100_000)
+        limit = try arguments.int("--limit", minimum: 1)
+        if embeddingSize != nil && task == .forecast {
+            throw ArgumentError("--embedding-size does not apply to `loom train forecast` (its input is one number per step)")
+        }
+        if let save { try Self.checkWritable(save, flag: "--save") }
+        if let plot { try Self.checkWritable(plot, flag: "--plot") }
+    }
+
+    /// Throws unless the folder that would hold `path` exists and `path` is not a folder.
+    static func checkWritable(_ path: String, flag: String) throws {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ArgumentError("\(flag) \(path): is a folder, expected a file path")
+        }
+        let folder = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ArgumentError("\(flag) \(path): the folder \(folder) does not exist")
+        }
+    }
+
+    /// A short name of the training data for titles and messages.
+    var dataName: String {
+        data.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "the embedded default"
+    }
+}
