@@ -113,4 +113,21 @@ import Testing
         }
         #expect(trainStep(threads: 1) == trainStep(threads: 2))
     }
+
+    @Test func largeStepsSplitRowsOverThreadsWithIdenticalResults() {
+        // 64 rows × hidden 128 is large enough for the per-row work to be split over threads.
+        func trainStep(threads: Int) -> [[Float]] {
+            let previous = Threads.count
+            Threads.count = threads
+            defer { Threads.count = previous }
+            var generator = RandomGenerator(seed: 12)
+            let layer = GRU<Float>(inputSize: 8, hiddenSize: 128, batchFirst: true, using: &generator)
+            let lengths = (0..<64).map { 1 + $0 % 4 }
+            let x = Tensor<Float>.randn([64, 4, 8], using: &generator).requiringGrad()
+            let result = try! layer.forward(x, lengths: lengths, using: &generator)
+            (result.output * result.output).sum().backward()
+            return [result.output.scalars, result.hN.scalars, x.grad!.scalars] + layer.parameters().map { $0.grad!.scalars }
+        }
+        #expect(trainStep(threads: 1) == trainStep(threads: 2))
+    }
 }

@@ -123,6 +123,21 @@ private func runDirections(_ count: Int, _ body: (Int, Int) -> Void) {
     }
 }
 
+/// Runs the per-row pointwise work of one step, split over `threads` in fixed row ranges
+/// when the step is large enough to pay for waking them (rows are independent, so the
+/// split changes no result).
+@inline(__always)
+private func forEachRow(_ rows: Int, hidden: Int, threads: Int, _ body: (Int) -> Void) {
+    if threads > 1 && rows > 1 && rows * hidden >= 8192 {
+        let parts = Parallel.partition(count: rows, parts: threads)
+        Parallel.forEach(parts.count) { part in
+            for r in parts[part] { body(r) }
+        }
+    } else {
+        for r in 0..<rows { body(r) }
+    }
+}
+
 /// Stops with a message naming the op if a direction's shapes do not fit `plan` and `mode`.
 private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan) {
     let batch = plan.batch, rows = plan.rowCount
@@ -164,7 +179,7 @@ private func recurrentForward<Scalar>(
                               accumulate: false, threads: threads)
         saved?.hPrev.base.advanced(by: base * hidden).update(from: h, count: active * hidden)
         if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
-        for r in 0..<active {
+        forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
             let xRow = x + row * gates, gRow = hGates + r * gates, yRow = y + row * hidden
             switch mode {
@@ -240,7 +255,7 @@ private func recurrentBackward<Scalar>(
     let packedW = GemmPackedB(w, ldb: hidden, transposed: false, k: gates, n: hidden)
     for t in plan.batchSizes.indices.reversed() {
         let active = plan.batchSizes[t], base = plan.offsets[t]
-        for r in 0..<active {
+        forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
             let dhRow = dh + r * hidden
             Kernels.accumulate(dy + row * hidden, into: dhRow, count: hidden)
