@@ -75,9 +75,10 @@ import Testing
         let w = Tensor<Double>.randn([gates, hidden], using: &generator) * 0.5
         let b = Tensor<Double>.randn([gates], using: &generator)
         let report = gradientCheck([projected, h0, c0, w, b]) { xs in
-            let r = recurrentSequence(mode, projected: xs[0], plan: plan, h0: xs[1], c0: mode == .lstm ? xs[2] : nil,
-                                      weightHH: xs[3], biasHH: xs[4])
-            return Tensor.cat([r.output.flattened(), r.hN.flattened()] + (r.cN.map { [$0.flattened()] } ?? []), dim: 0)
+            let direction = RecurrentDirectionInput(projected: xs[0], h0: xs[1], c0: mode == .lstm ? xs[2] : nil,
+                                                    weightHH: xs[3], biasHH: xs[4])
+            let r = recurrentSequence(mode, directions: [direction], plan: plan, time: 5, batchFirst: true)
+            return Tensor.cat([r.output.flattened(), r.hN[0].flattened()] + r.cN.map { $0.flattened() }, dim: 0)
         }
         #expect(report.passed, "\(report)")
     }

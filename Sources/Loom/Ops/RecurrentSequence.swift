@@ -1,17 +1,21 @@
-// The fused recurrence: one direction of one recurrent layer over a whole packed batch as
-// a single tape op, with a hand-written backward through time. Per step it does one
-// matrix product for the active rows (`h W_hhᵀ`) and one fused pointwise kernel per row;
-// the input projection of all steps is a separate `linear` op over the packed rows. The
-// composed cells (`CellWeights.step`) are the reference it is tested against.
+// The fused recurrence: the directions of one recurrent layer over a whole batch as a
+// single tape op, with a hand-written backward through time. Per step it does one matrix
+// product for the active rows (`h W_hhᵀ`) and one fused pointwise kernel per row, which
+// writes the row's hidden state straight into the padded layer output; the input
+// projection of all steps is a separate `linear` op over the packed rows. The composed
+// cells (`CellWeights.step`) are the reference it is tested against.
 
 /// The result of `recurrentSequence`.
 public struct RecurrentSequenceResult<Scalar: TensorScalar> {
-    /// The hidden state of every packed row, `[rowCount, hidden]`.
+    /// The layer output in the padded layout, `[batch, time, D·H]` (batch-first) or
+    /// `[time, batch, D·H]`, the directions side by side (forward first), zeros past each
+    /// sequence's length.
     public var output: Tensor<Scalar>
-    /// Each sequence's final hidden state (its initial one for a zero length), `[batch, hidden]`.
-    public var hN: Tensor<Scalar>
-    /// Each sequence's final LSTM cell state, `[batch, hidden]`; `nil` for RNN and GRU.
-    public var cN: Tensor<Scalar>?
+    /// Per direction, each sequence's final hidden state (its initial one for a zero
+    /// length), `[batch, H]`.
+    public var hN: [Tensor<Scalar>]
+    /// Per direction, each sequence's final LSTM cell state, `[batch, H]`; empty for RNN and GRU.
+    public var cN: [Tensor<Scalar>]
 }
 
 /// The inputs of one direction of a fused recurrence.
@@ -42,17 +46,6 @@ public struct RecurrentDirectionInput<Scalar: TensorScalar> {
     }
 }
 
-/// Runs a recurrence over packed rows in one op (see `recurrentSequence(_:directions:plan:)`).
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
-public func recurrentSequence<Scalar>(
-    _ mode: RecurrentMode, projected: Tensor<Scalar>, plan: StepPlan, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
-    weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?
-) -> RecurrentSequenceResult<Scalar> {
-    recurrentSequence(mode, directions: [RecurrentDirectionInput(projected: projected, h0: h0, c0: c0, weightHH: weightHH, biasHH: biasHH)],
-                      plan: plan)[0]
-}
-
 /// Runs the directions of one recurrent layer over packed rows as a single tape op. The
 /// directions are independent, so with more than one thread (`Threads.count`) they run
 /// concurrently, forward and backward; each direction's arithmetic is the same either way,
@@ -67,23 +60,32 @@ public func recurrentSequence<Scalar>(
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 public func recurrentSequence<Scalar>(
-    _ mode: RecurrentMode, directions: [RecurrentDirectionInput<Scalar>], plan: StepPlan
-) -> [RecurrentSequenceResult<Scalar>] {
+    _ mode: RecurrentMode, directions: [RecurrentDirectionInput<Scalar>], plan: StepPlan, time: Int, batchFirst: Bool
+) -> RecurrentSequenceResult<Scalar> {
     let batch = plan.batch, rows = plan.rowCount
+    checkShape(time >= (plan.batchSizes.count), "recurrentSequence: time \(time) is shorter than the longest sequence (\(plan.batchSizes.count))")
     for direction in directions { checkDirection(mode, direction, plan: plan) }
     let hidden = directions[0].weightHH.shape[1]
     let lstm = mode == .lstm
     let stateCount = batch * hidden
-    // One result tensor: per direction [output rows | hN | cN]; the results are views into it.
-    let block = rows * hidden + stateCount * (lstm ? 2 : 1)
+    let width = directions.count * hidden
+    // One result tensor: [padded output | per direction: hN (| cN)]; the results are views.
+    let outputCount = batch * time * width
+    let stateBlock = stateCount * (lstm ? 2 : 1)
+    // Where each packed row's hidden state goes in the padded output, per direction.
+    let placements = directions.indices.map { d in
+        plan.paddedRows(time: time, batchFirst: batchFirst, reversed: d == 1).map { $0 * width + d * hidden }
+    }
     let inputs = directions.flatMap(\.tensors)
     let recording = Tensor.shouldRecord(inputs)
     let saved = recording ? directions.map { _ in RecurrentSavedState<Scalar>(mode: mode, rows: rows, hidden: hidden) } : nil
 
-    let combined = Tensor<Scalar>(shape: [block * directions.count]) { out in
-        let base = out.baseAddress!
+    let combined = Tensor<Scalar>(shape: [outputCount + stateBlock * directions.count]) { out in
+        let output = out.baseAddress!
+        output.initialize(repeating: 0, count: outputCount)
         runDirections(directions.count) { d, threads in
-            recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], into: base + d * block, threads: threads)
+            recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], output: output, placement: placements[d],
+                             states: output + outputCount + d * stateBlock, threads: threads)
         }
     }
 
@@ -95,20 +97,19 @@ public func recurrentSequence<Scalar>(
         return { g in
             var grads = [[Tensor<Scalar>?]](repeating: [], count: directions.count)
             runDirections(directions.count) { d, threads in
-                grads[d] = recurrentBackward(mode, gradient: g.storage.base + d * block, output: result.storage.base + d * block,
-                                             saved: saved[d], plan: plan, weightHH: weights[d], hasBias: hasBias[d], needs: needs[d],
-                                             threads: threads)
+                grads[d] = recurrentBackward(mode, gradientOutput: g.storage.base, gradientStates: g.storage.base + outputCount + d * stateBlock,
+                                             output: result.storage.base, placement: placements[d], saved: saved[d], plan: plan,
+                                             weightHH: weights[d], hasBias: hasBias[d], needs: needs[d], threads: threads)
             }
             return grads.flatMap { $0 }
         }
     }
-    return directions.indices.map { d in
-        let start = d * block
-        return RecurrentSequenceResult(
-            output: recorded.narrow(dim: 0, start: start, length: rows * hidden).reshaped([rows, hidden]),
-            hN: recorded.narrow(dim: 0, start: start + rows * hidden, length: stateCount).reshaped([batch, hidden]),
-            cN: lstm ? recorded.narrow(dim: 0, start: start + rows * hidden + stateCount, length: stateCount).reshaped([batch, hidden]) : nil)
-    }
+    let outputShape = batchFirst ? [batch, time, width] : [time, batch, width]
+    let states = directions.indices.map { d in outputCount + d * stateBlock }
+    return RecurrentSequenceResult(
+        output: recorded.narrow(dim: 0, start: 0, length: outputCount).reshaped(outputShape),
+        hN: states.map { recorded.narrow(dim: 0, start: $0, length: stateCount).reshaped([batch, hidden]) },
+        cN: lstm ? states.map { recorded.narrow(dim: 0, start: $0 + stateCount, length: stateCount).reshaped([batch, hidden]) } : [])
 }
 
 /// Runs `body(direction, threads)` for each direction: concurrently when Loom may use more
@@ -150,18 +151,19 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     if let biasHH = d.biasHH { checkShape(biasHH.shape == [gates], "recurrentSequence: biasHH \(biasHH.shape) should be [\(gates)]") }
 }
 
-/// The forward pass of one direction, writing `[output rows | hN | cN]` at `out`.
+/// The forward pass of one direction: packed row `row` writes its hidden state at
+/// `output + placement[row]`; the final states go to `states` (`[hN | cN]`).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 private func recurrentForward<Scalar>(
     _ mode: RecurrentMode, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan, saved: RecurrentSavedState<Scalar>?,
-    into out: UnsafeMutablePointer<Scalar>, threads: Int
+    output: UnsafeMutablePointer<Scalar>, placement: [Int], states: UnsafeMutablePointer<Scalar>, threads: Int
 ) {
     let batch = plan.batch, rows = plan.rowCount
     let hidden = d.weightHH.shape[1], gates = d.weightHH.shape[0]
     let lstm = mode == .lstm
     let stateCount = batch * hidden
-    let y = out, hOut = y + rows * hidden, cOut = hOut + stateCount
+    let hOut = states, cOut = states + stateCount
     let h = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let c = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let hGates = UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1))
@@ -181,7 +183,7 @@ private func recurrentForward<Scalar>(
         if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
-            let xRow = x + row * gates, gRow = hGates + r * gates, yRow = y + row * hidden
+            let xRow = x + row * gates, gRow = hGates + r * gates, yRow = output + placement[row]
             switch mode {
             case .lstm:
                 RecurrentKernels.lstmForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
@@ -229,14 +231,15 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 private func recurrentBackward<Scalar>(
-    _ mode: RecurrentMode, gradient dy: UnsafePointer<Scalar>, output y: UnsafePointer<Scalar>, saved: RecurrentSavedState<Scalar>,
+    _ mode: RecurrentMode, gradientOutput dy: UnsafePointer<Scalar>, gradientStates: UnsafePointer<Scalar>,
+    output y: UnsafePointer<Scalar>, placement: [Int], saved: RecurrentSavedState<Scalar>,
     plan: StepPlan, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool], threads: Int
 ) -> [Tensor<Scalar>?] {
     let batch = plan.batch, rows = plan.rowCount
     let hidden = weightHH.shape[1], gates = weightHH.shape[0]
     let lstm = mode == .lstm, gru = mode == .gru
     let stateCount = batch * hidden
-    let dhN = dy + rows * hidden, dcN = dhN + stateCount
+    let dhN = gradientStates, dcN = gradientStates + stateCount
     let w = weightHH.storage.base
 
     // Gradients of the input-side gate pre-activations (= of `projected`), and for a GRU
@@ -258,7 +261,7 @@ private func recurrentBackward<Scalar>(
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
             let dhRow = dh + r * hidden
-            Kernels.accumulate(dy + row * hidden, into: dhRow, count: hidden)
+            Kernels.accumulate(dy + placement[row], into: dhRow, count: hidden)
             switch mode {
             case .lstm:
                 RecurrentKernels.lstmBackward(hidden: hidden, dh: dhRow, dc: dc + r * hidden,
@@ -269,7 +272,7 @@ private func recurrentBackward<Scalar>(
                                              hPrev: saved.hPrev.base + row * hidden, dXGates: dX.storage.base + row * gates,
                                              dHGates: dHGates + row * gates, dhPrev: dhRow)
             case .rnnTanh, .rnnRelu:
-                RecurrentKernels.rnnBackward(hidden: hidden, relu: mode == .rnnRelu, dh: dhRow, h: y + row * hidden,
+                RecurrentKernels.rnnBackward(hidden: hidden, relu: mode == .rnnRelu, dh: dhRow, h: y + placement[row],
                                              dGates: dX.storage.base + row * gates)
             }
         }

@@ -187,14 +187,13 @@ struct RecurrentStack<Scalar: TensorScalar> {
     }
 
     /// The fused path: for each layer and direction, gather the real steps into packed rows
-    /// (in reverse per sequence for the reverse direction), project them with one matmul,
-    /// run `recurrentSequence`, and scatter the rows back to the padded layout.
+    /// (in reverse per sequence for the reverse direction) and project them with one matmul;
+    /// then `recurrentSequence` runs all directions and writes the padded layer output.
     private func runFused(_ input: Tensor<Scalar>, batchFirst: Bool, lengths: [Int], h0: Tensor<Scalar>?, c0: Tensor<Scalar>?,
                           using generator: inout RandomGenerator) -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
         let batch = lengths.count, time = batchFirst ? input.shape[1] : input.shape[0]
         let plan = StepPlan(lengths: lengths)
         let hidden = config.hiddenSize
-        let zeroRow = Tensor<Scalar>.zeros([1, hidden])
         var layerInput = input
         var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
         for layer in 0..<config.numLayers {
@@ -210,15 +209,10 @@ struct RecurrentStack<Scalar: TensorScalar> {
                     c0: mode == .lstm ? (c0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden])) : nil,
                     weightHH: weights.weightHH, biasHH: weights.biasHH)
             }
-            var directionOutputs: [Tensor<Scalar>] = []
-            for (direction, result) in recurrentSequence(mode, directions: inputs, plan: plan).enumerated() {
-                let padded = Tensor.cat([result.output, zeroRow], dim: 0)
-                    .indexSelect(dim: 0, index: IntTensor(plan.packedRows(time: time, batchFirst: batchFirst, reversed: direction == 1)))
-                directionOutputs.append(padded.reshaped(batchFirst ? [batch, time, hidden] : [time, batch, hidden]))
-                finalH.append(result.hN)
-                if let c = result.cN { finalC.append(c) }
-            }
-            layerInput = directionOutputs.count == 1 ? directionOutputs[0] : Tensor.cat(directionOutputs, dim: 2)
+            let result = recurrentSequence(mode, directions: inputs, plan: plan, time: time, batchFirst: batchFirst)
+            finalH += result.hN
+            finalC += result.cN
+            layerInput = result.output
             if layer < config.numLayers - 1 && config.dropout > 0 && training {
                 layerInput = layerInput.dropout(p: config.dropout, using: &generator)
             }
