@@ -194,7 +194,6 @@ struct RecurrentStack<Scalar: TensorScalar> {
         let batch = lengths.count, time = batchFirst ? input.shape[1] : input.shape[0]
         let plan = StepPlan(lengths: lengths)
         let hidden = config.hiddenSize
-        let zeroRow = Tensor<Scalar>.zeros([1, hidden])
         var layerInput = input
         var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
         for layer in 0..<config.numLayers {
@@ -210,15 +209,18 @@ struct RecurrentStack<Scalar: TensorScalar> {
                     c0: mode == .lstm ? (c0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden])) : nil,
                     weightHH: weights.weightHH, biasHH: weights.biasHH)
             }
-            var directionOutputs: [Tensor<Scalar>] = []
+            // The packed output rows of every direction go straight to their padded
+            // positions, the directions side by side (one copy; zeros at padded positions).
+            var packedOutputs: [Tensor<Scalar>] = [], rowIndex: [[Int]] = []
             for (direction, result) in recurrentSequence(mode, directions: inputs, plan: plan).enumerated() {
-                let padded = Tensor.cat([result.output, zeroRow], dim: 0)
-                    .indexSelect(dim: 0, index: IntTensor(plan.packedRows(time: time, batchFirst: batchFirst, reversed: direction == 1)))
-                directionOutputs.append(padded.reshaped(batchFirst ? [batch, time, hidden] : [time, batch, hidden]))
+                packedOutputs.append(result.output)
+                rowIndex.append(plan.packedRows(time: time, batchFirst: batchFirst, reversed: direction == 1))
                 finalH.append(result.hN)
                 if let c = result.cN { finalC.append(c) }
             }
-            layerInput = directionOutputs.count == 1 ? directionOutputs[0] : Tensor.cat(directionOutputs, dim: 2)
+            let width = packedOutputs.reduce(0) { $0 + $1.shape[1] }
+            layerInput = paddedFromPackedRows(packedOutputs, rowIndex: rowIndex)
+                .reshaped(batchFirst ? [batch, time, width] : [time, batch, width])
             if layer < config.numLayers - 1 && config.dropout > 0 && training {
                 layerInput = layerInput.dropout(p: config.dropout, using: &generator)
             }
