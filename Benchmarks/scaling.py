@@ -216,7 +216,7 @@ def draw_svg(data, path):
     torch_ms = [p["pytorch"]["train_ms"] for p in pts]
     loom_us = [p["loom"]["train_ms"] * 1000 / p["real_steps"] for p in pts]
     torch_us = [p["pytorch"]["train_ms"] * 1000 / p["real_steps"] for p in pts]
-    width, height = 1100, 560
+    width, height = 1100, 580
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
              f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">',
              f'<rect width="{width}" height="{height}" fill="#fafafa"/>',
@@ -241,15 +241,17 @@ def draw_svg(data, path):
     parts += left.parts + right.parts
 
     # Legend and the ratio line.
-    ly = height - 40
+    ly = height - 58
     parts.append(f'<line x1="120" y1="{ly}" x2="150" y2="{ly}" stroke="{TORCH_COLOR}" stroke-width="3"/>')
     parts.append(f'<text x="158" y="{ly + 5}" font-size="14">PyTorch 2.15 (packed, enforce_sorted=False)</text>')
     parts.append(f'<line x1="500" y1="{ly}" x2="530" y2="{ly}" stroke="{LOOM_COLOR}" stroke-width="3"/>')
     parts.append(f'<text x="538" y="{ly + 5}" font-size="14">Loom (fused recurrence, shrinking batch)</text>')
     ratios = ", ".join(f"T={p['steps']}: {p['ratio']:.1f}×" for p in pts)
-    parts.append(f'<text x="{width / 2}" y="{height - 12}" text-anchor="middle" font-size="13" fill="#444">'
-                 f'PyTorch time / Loom time — {esc(ratios)} ({esc(data["date"])}, median of {data["repeats"]} '
-                 f'interleaved runs of each tool)</text>')
+    parts.append(f'<text x="{width / 2}" y="{height - 30}" text-anchor="middle" font-size="14" fill="#222">'
+                 f'PyTorch time / Loom time — {esc(ratios)}</text>')
+    parts.append(f'<text x="{width / 2}" y="{height - 10}" text-anchor="middle" font-size="12" fill="#555">'
+                 f'{esc(data["date"])}; each time the median of {data["repeats"]} interleaved runs of each tool '
+                 f'(each run: the median of {data["reps"]} steps after a warm-up); Benchmarks/scaling.py</text>')
     parts.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(parts) + "\n")
