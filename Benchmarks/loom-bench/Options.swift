@@ -8,6 +8,7 @@ struct BenchOptions {
     var reps = 7
     var kernels = false
     var sweep = false
+    var bandwidth = false
     /// Internal: one point of the sweep, run in a fresh process by `--sweep`.
     var sweepPoint: Int? = nil
     var printLengths = false
@@ -15,7 +16,7 @@ struct BenchOptions {
     var mode: String? = nil
 
     static let usage = """
-        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--print-lengths]
+        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--bandwidth] [--print-lengths]
           --json        one JSON object per line instead of a table
           --threads N   threads the kernels may use (default 1)
           --config NAME run only this model config (see the list below)
@@ -23,6 +24,8 @@ struct BenchOptions {
           --kernels     run the kernel microbenchmarks (gemm) instead of the model configs
           --sweep       the scaling sweep: BiLSTM(100→128) training, B32, lengths in [T/3, T],
                         T = 50 ... 800, each T in a fresh process (time and peak memory per real step)
+          --bandwidth   memory bandwidth (read, copy, triad) against the streaming work of a training
+                        step on a 76,487 x 100 embedding (dense Adam, embedding backward, clipGradNorm)
           --mode MODE   time only "inference" or "train" (for profiling)
           --print-lengths  print each config's sequence lengths (to check them against Python's)
         configs: \(ModelConfig.all.map(\.name).joined(separator: ", "))
@@ -50,6 +53,7 @@ struct BenchOptions {
             case "--json": options.json = true
             case "--kernels": options.kernels = true
             case "--sweep": options.sweep = true
+            case "--bandwidth": options.bandwidth = true
             case "--print-lengths": options.printLengths = true
             case "--mode":
                 let mode = try value(for: argument)

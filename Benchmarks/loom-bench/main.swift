@@ -15,6 +15,8 @@ do {
         for config in ModelConfig.all where options.config == nil || config.name == options.config {
             print("\(config.name) \(config.lengths.map(String.init).joined(separator: " "))")
         }
+    } else if options.bandwidth {
+        runBandwidthBenchmarks(options)
     } else if options.kernels {
         runKernelBenchmarks(options)
     } else {

@@ -26,7 +26,7 @@ extension Kernels {
             mi.addProduct(vc1, grad)
             var vi = load(V.self, v + i) * vb2
             vi.addProduct(vc2, grad * grad)
-            let denominator = vi.squareRoot() / vroot + veps
+            let denominator = squareRootOfNonNegative(vi) / vroot + veps
             param = param * vdecay - vstep * (mi / denominator)
             mi.store(to: m + i)
             vi.store(to: v + i)
@@ -43,6 +43,20 @@ extension Kernels {
             v[i] = vi
             i += 1
         }
+    }
+
+    /// `√v` lane by lane for `v ≥ 0` (Adam's second moment); a negative lane gives 0, NaN
+    /// stays NaN. The generic `SIMD.squareRoot()` compiles to one `sqrtf` call per lane with
+    /// an errno check; with the lanes known non-negative the compiler emits one vector square
+    /// root (`vsqrtps`), with the same correctly rounded result per lane.
+    @inlinable @inline(__always)
+    static func squareRootOfNonNegative<V: SIMD>(_ v: V) -> V where V.Scalar: TensorScalar {
+        var result = v
+        for lane in v.indices {
+            let value = v[lane]
+            result[lane] = (value < 0 ? 0 : value).squareRoot()
+        }
+        return result
     }
 
     /// One SGD update over `count` scalars: `g = grad + wd·p`; with momentum,

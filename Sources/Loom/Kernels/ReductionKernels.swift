@@ -44,6 +44,37 @@ extension Kernels {
         return total
     }
 
+    /// `Σ x[i]²` over `count` contiguous scalars, accumulated in `Double` (each scalar is
+    /// widened before it is squared) in 16 fixed lanes, folded in a fixed order at the end:
+    /// the result depends only on the values and `count`. A streaming read (what
+    /// `clipGradNorm` needs): the lanes are independent FMA chains, so it runs at memory speed
+    /// rather than at the latency of one serial addition per element.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    @inlinable
+    public static func sumOfSquares<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> Double {
+        @inline(__always) func widened(_ p: UnsafePointer<S>) -> SIMD4<Double> {
+            SIMD4(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3]))
+        }
+        var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
+        var i = 0
+        while i + 16 <= count {
+            let a = widened(x + i), b = widened(x + i + 4), c = widened(x + i + 8), d = widened(x + i + 12)
+            s0.addProduct(a, a)
+            s1.addProduct(b, b)
+            s2.addProduct(c, c)
+            s3.addProduct(d, d)
+            i += 16
+        }
+        var total = ((s0 + s1) + (s2 + s3)).sum()
+        while i < count {
+            let value = Double(x[i])
+            total += value * value
+            i += 1
+        }
+        return total
+    }
+
     /// The maximum of a `[outer, length, inner]` block along its middle axis into
     /// `[outer, inner]`, with the index of the first maximum in `argmax`. NaN wins, as in
     /// PyTorch.

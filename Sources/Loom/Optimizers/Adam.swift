@@ -20,6 +20,8 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         var second: Tensor<Scalar>
     }
     private var state: [String: Moments] = [:]
+    /// Parameters with at least this many elements are updated by `Threads.count` threads.
+    static var parallelMinimumCount: Int { 1 << 18 }
 
     /// Adam with PyTorch's defaults (`betas` 0.9/0.999, `eps` 1e-8, no weight decay).
     public init(learningRate: Scalar = 1e-3, betas: (Scalar, Scalar) = (0.9, 0.999), epsilon: Scalar = 1e-8,
@@ -54,9 +56,19 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
             grad.withUnsafeBufferPointer { g in
                 moments.first.withUnsafeMutableBufferPointer { m in
                     moments.second.withUnsafeMutableBufferPointer { v in
-                        Kernels.adamStep(parameter: p.baseAddress!, gradient: g.baseAddress!, firstMoment: m.baseAddress!,
-                                         secondMoment: v.baseAddress!, count: p.count, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                                         stepSize: stepSize, biasCorrection2Root: biasCorrection2.squareRoot(), l2: l2, decay: decay)
+                        // Elementwise, so splitting the range over threads (large tensors only,
+                        // such as an embedding table) gives bitwise the same result.
+                        let (pBase, gBase, mBase, vBase) = (p.baseAddress!, g.baseAddress!, m.baseAddress!, v.baseAddress!)
+                        let root = biasCorrection2.squareRoot()
+                        let parts = p.count >= Self.parallelMinimumCount ? Threads.count : 1
+                        let ranges = Parallel.partition(count: p.count, parts: parts, granularity: 1024)
+                        Parallel.forEach(ranges.count) { part in
+                            let range = ranges[part]
+                            Kernels.adamStep(parameter: pBase + range.lowerBound, gradient: gBase + range.lowerBound,
+                                             firstMoment: mBase + range.lowerBound, secondMoment: vBase + range.lowerBound,
+                                             count: range.count, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                             stepSize: stepSize, biasCorrection2Root: root, l2: l2, decay: decay)
+                        }
                     }
                 }
             }

@@ -8,14 +8,16 @@
 @discardableResult
 @_specialize(where Scalar == Float)  // reached unspecialized from client modules otherwise
 public func clipGradNorm<Scalar>(_ parameters: [Tensor<Scalar>], maxNorm: Double, normType: Double = 2) -> Double {
-    let grads = parameters.compactMap(\.grad)
     var total = 0.0
-    for grad in grads {
+    for parameter in parameters {
+        // No array of the gradients is kept: each must stay uniquely referenced by its
+        // parameter so the rescale below works in place.
+        guard let grad = parameter.grad else { continue }
         grad.withUnsafeBufferPointer { g in
             if normType == .infinity {
                 for value in g { total = Swift.max(total, Swift.abs(Double(value))) }
             } else if normType == 2 {
-                for value in g { total += Double(value) * Double(value) }  // no pow per element
+                if let base = g.baseAddress { total += Kernels.sumOfSquares(base, count: g.count) }
             } else {
                 for value in g { total += Foundation.pow(Swift.abs(Double(value)), normType) }
             }
@@ -27,6 +29,9 @@ public func clipGradNorm<Scalar>(_ parameters: [Tensor<Scalar>], maxNorm: Double
     if coefficient < 1 {
         for parameter in parameters {
             guard var grad = parameter.grad else { continue }
+            // Detach the gradient from the parameter first, so `grad` holds the only reference
+            // and is rescaled in place (no copy of, say, a whole embedding table's gradient).
+            parameter.grad = nil
             grad.withUnsafeMutableBufferPointer { g in
                 Kernels.scale(UnsafePointer(g.baseAddress!), by: Scalar(coefficient), g.baseAddress!, count: g.count)
             }

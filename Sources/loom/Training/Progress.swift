@@ -58,6 +58,10 @@ struct TrainingSession {
     private var printer = ProgressPrinter()
     private let startTime = monotonicSeconds()
     private var epochStart = 0.0
+    /// When the epoch's last training step ended (the rest of the epoch is the validation).
+    private var lastStepEnd = 0.0
+    /// The time spent in training steps only, over all epochs so far.
+    private var stepSeconds = 0.0
     private var trainingSeconds = 0.0
     private(set) var epoch = 0
     private(set) var step = 0
@@ -121,6 +125,7 @@ struct TrainingSession {
             curveLossCount = 0
         }
         let now = monotonicSeconds()
+        lastStepEnd = now
         let elapsedEpoch = now - epochStart
         let done = (epoch - 1) * stepsPerEpoch + step
         let left = ProgressFormat.timeLeft(elapsed: trainingSeconds + elapsedEpoch, done: done, total: epochs * stepsPerEpoch)
@@ -136,13 +141,16 @@ struct TrainingSession {
     /// Ends the epoch with the validation `metric` (already formatted in `metricText`).
     mutating func endEpoch(metric: Double, metricText: String) {
         let seconds = monotonicSeconds() - epochStart
+        let epochStepSeconds = max(0, lastStepEnd - epochStart)
         trainingSeconds += seconds
+        stepSeconds += epochStepSeconds
         curve.addValidation(epoch: Double(epoch), value: metric)
         if epoch == 1 || epoch == epochs || epoch % summaryEvery == 0 {
             let meanLoss = epochLossSum / Double(max(step, 1))
             let rate = ProgressFormat.rate(Double(epochItems) / max(seconds, 1e-9), unit: unit)
             say("epoch \(epoch)/\(epochs): train loss \(ProgressFormat.fixed(meanLoss, decimals: 4)), "
-                + "\(metricName) \(metricText), \(ProgressFormat.duration(seconds)) (\(rate))")
+                + "\(metricName) \(metricText), \(ProgressFormat.duration(seconds)) (\(rate); "
+                + "training steps \(ProgressFormat.duration(epochStepSeconds)))")
         }
     }
 
@@ -151,7 +159,9 @@ struct TrainingSession {
     /// and last `weights-checksum: HEX`.
     mutating func finish<M: Module>(model: M, results: [String], metadata: [String: String], options: TrainOptions) throws
     where M.Scalar == Float {
-        say("training time: \(ProgressFormat.duration(trainingSeconds)) (\(ProgressFormat.duration(trainingSeconds / Double(max(epochs, 1)))) per epoch)")
+        let perEpoch = Double(max(epochs, 1))
+        say("training time: \(ProgressFormat.duration(trainingSeconds)) (\(ProgressFormat.duration(trainingSeconds / perEpoch)) per epoch; "
+            + "training steps only \(ProgressFormat.duration(stepSeconds / perEpoch)) per epoch)")
         for result in results { say(result) }
         if let path = options.save {
             try saveCheckpoint(model, to: URL(fileURLWithPath: path), metadata: metadata)
