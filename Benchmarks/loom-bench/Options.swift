@@ -9,6 +9,7 @@ struct BenchOptions {
     var kernels = false
     var sweep = false
     var bandwidth = false
+    var memory = false
     /// Internal: one point of the sweep, run in a fresh process by `--sweep`.
     var sweepPoint: Int? = nil
     var printLengths = false
@@ -16,7 +17,7 @@ struct BenchOptions {
     var mode: String? = nil
 
     static let usage = """
-        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--bandwidth] [--print-lengths]
+        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--bandwidth] [--memory] [--print-lengths]
           --json        one JSON object per line instead of a table
           --threads N   threads the kernels may use (default 1)
           --config NAME run only this model config (see the list below)
@@ -26,6 +27,7 @@ struct BenchOptions {
                         T = 50 ... 800, each T in a fresh process (time and peak memory per real step)
           --bandwidth   memory bandwidth (read, copy, triad) against the streaming work of a training
                         step on a 76,487 x 100 embedding (dense Adam, embedding backward, clipGradNorm)
+          --memory      the peak memory of one training step above the process's baseline
           --mode MODE   time only "inference" or "train" (for profiling)
           --print-lengths  print each config's sequence lengths (to check them against Python's)
         configs: \(ModelConfig.all.map(\.name).joined(separator: ", "))
@@ -54,6 +56,7 @@ struct BenchOptions {
             case "--kernels": options.kernels = true
             case "--sweep": options.sweep = true
             case "--bandwidth": options.bandwidth = true
+            case "--memory": options.memory = true
             case "--print-lengths": options.printLengths = true
             case "--mode":
                 let mode = try value(for: argument)

@@ -156,15 +156,16 @@ public enum RecurrentKernels {
         }
     }
 
-    /// GRU backward for one row. Writes the gradients of the input-side pre-activations
-    /// `[dr | dz | dn]` to `dXGates`, of the hidden-side ones `[dr | dz | r ⊙ dn]` to
-    /// `dHGates`, and the direct part `z ⊙ dh` of the gradient for `hPrev` to `dhPrev`.
+    /// GRU backward for one row. Writes the gradients of the hidden-side pre-activations
+    /// `[dr | dz | r ⊙ dn]` to `dHGates` and the input side's `dn` to `dNInput` (the
+    /// input side's `dr`, `dz` equal the hidden side's), and the direct part `z ⊙ dh` of the
+    /// gradient for `hPrev` to `dhPrev`.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
     public static func gruBackward<S: TensorScalar>(
         hidden: Int, dh: UnsafePointer<S>, saved: UnsafePointer<S>, hPrev: UnsafePointer<S>,
-        dXGates: UnsafeMutablePointer<S>, dHGates: UnsafeMutablePointer<S>, dhPrev: UnsafeMutablePointer<S>
+        dNInput: UnsafeMutablePointer<S>, dHGates: UnsafeMutablePointer<S>, dhPrev: UnsafeMutablePointer<S>
     ) {
         typealias V = S.Vector
         let w = V.scalarCount
@@ -177,7 +178,7 @@ public enum RecurrentKernels {
             let dnPre = dhv * (one - z) * (one - n * n)
             let drPre = dnPre * hn * r * (one - r)
             let dzPre = dhv * (Kernels.load(V.self, hPrev + j) - n) * z * (one - z)
-            drPre.store(to: dXGates + j); dzPre.store(to: dXGates + hidden + j); dnPre.store(to: dXGates + 2 * hidden + j)
+            dnPre.store(to: dNInput + j)
             drPre.store(to: dHGates + j); dzPre.store(to: dHGates + hidden + j); (dnPre * r).store(to: dHGates + 2 * hidden + j)
             (dhv * z).store(to: dhPrev + j)
             j += w
@@ -187,7 +188,7 @@ public enum RecurrentKernels {
             let dnPre = dh[j] * (1 - z) * (1 - n * n)
             let drPre = dnPre * hn * r * (1 - r)
             let dzPre = dh[j] * (hPrev[j] - n) * z * (1 - z)
-            dXGates[j] = drPre; dXGates[hidden + j] = dzPre; dXGates[2 * hidden + j] = dnPre
+            dNInput[j] = dnPre
             dHGates[j] = drPre; dHGates[hidden + j] = dzPre; dHGates[2 * hidden + j] = dnPre * r
             dhPrev[j] = dh[j] * z
             j += 1

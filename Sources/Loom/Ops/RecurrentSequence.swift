@@ -94,9 +94,12 @@ public func recurrentSequence<Scalar>(
         let weights = directions.map { $0.weightHH.detached() }
         let hasBias = directions.map { $0.biasHH != nil }
         let result = combined.detached(), saved = saved!
+        // Capture counts, not `directions`: holding it would keep every direction's input
+        // projection alive until backward, for nothing.
+        let directionCount = directions.count
         return { g in
-            var grads = [[Tensor<Scalar>?]](repeating: [], count: directions.count)
-            runDirections(directions.count) { d, threads in
+            var grads = [[Tensor<Scalar>?]](repeating: [], count: directionCount)
+            runDirections(directionCount) { d, threads in
                 grads[d] = recurrentBackward(mode, gradientOutput: g.storage.base, gradientStates: g.storage.base + outputCount + d * stateBlock,
                                              output: result.storage.base, placement: placements[d], saved: saved[d], plan: plan,
                                              weightHH: weights[d], hasBias: hasBias[d], needs: needs[d], threads: threads)
@@ -242,11 +245,13 @@ private func recurrentBackward<Scalar>(
     let dhN = gradientStates, dcN = gradientStates + stateCount
     let w = weightHH.storage.base
 
-    // Gradients of the input-side gate pre-activations (= of `projected`), and for a GRU
-    // the hidden-side ones, which differ in the n block.
+    // Gradients of the hidden-side gate pre-activations. For LSTM and RNN they are also the
+    // input side's (= of `projected`); a GRU's input side differs in the n block only, kept
+    // apart in `dNInput` and copied in once `dW_hh` and `db_hh` are done.
     let dX = Tensor<Scalar>(shape: [rows, gates]) { _ in }
-    let dHStorage = gru ? TensorStorage<Scalar>(uninitializedCount: rows * gates) : dX.storage
-    let dHGates = dHStorage.base
+    let dHGates = dX.storage.base
+    let dNInput = gru ? UnsafeMutablePointer<Scalar>.allocate(capacity: max(rows * hidden, 1)) : nil
+    defer { dNInput?.deallocate() }
     let dh = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let dc = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     defer { dh.deallocate(); dc.deallocate() }
@@ -269,7 +274,7 @@ private func recurrentBackward<Scalar>(
                                               cPrev: saved.cPrev!.base + row * hidden, dGates: dX.storage.base + row * gates)
             case .gru:
                 RecurrentKernels.gruBackward(hidden: hidden, dh: dhRow, saved: saved.gates.base + row * 4 * hidden,
-                                             hPrev: saved.hPrev.base + row * hidden, dXGates: dX.storage.base + row * gates,
+                                             hPrev: saved.hPrev.base + row * hidden, dNInput: dNInput! + row * hidden,
                                              dHGates: dHGates + row * gates, dhPrev: dhRow)
             case .rnnTanh, .rnnRelu:
                 RecurrentKernels.rnnBackward(hidden: hidden, relu: mode == .rnnRelu, dh: dhRow, h: y + placement[row],
@@ -299,6 +304,12 @@ private func recurrentBackward<Scalar>(
         grads.append(needs[weightIndex + 1] ? Tensor(shape: [gates]) { out in
             Kernels.sumMiddleAxis(dHGates, outer: 1, length: rows, inner: gates, out.baseAddress!)
         } : nil)
+    }
+    if let dNInput {
+        // The hidden-side gradients have served; turn them into the input side's.
+        for row in 0..<rows {
+            (dHGates + row * gates + 2 * hidden).update(from: dNInput + row * hidden, count: hidden)
+        }
     }
     return grads
 }
