@@ -64,6 +64,32 @@ import Testing
         }
     }
 
+    /// Full-length batches take the no-gather path (the projection is read through a row
+    /// index); it must agree with the composed reference too.
+    @Test(arguments: Kind.allCases, [true, false])
+    func fusedMatchesComposedOnFullLengthBatches(kind: Kind, batchFirst: Bool) {
+        var generator = RandomGenerator(seed: 15)
+        let x = Tensor<Double>.randn([4, 4, 3], using: &generator)
+        let h0 = Tensor<Double>.randn([4, 4, 4], using: &generator)
+        let c0 = Tensor<Double>.randn([4, 4, 4], using: &generator)
+        let fused = run(kind, .fused, x: x, lengths: [4, 4, 4, 4], h0: h0, c0: c0, batchFirst: batchFirst)
+        let composed = run(kind, .composed, x: x, lengths: [4, 4, 4, 4], h0: h0, c0: c0, batchFirst: batchFirst)
+        for (a, b) in zip(fused, composed) {
+            #expect(a.count == b.count)
+            let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-12, "\(kind): worst difference \(worst)")
+        }
+    }
+
+    @Test func rowIndexThatDoesNotSpaceStepsEvenlyIsRejected() async {
+        await #expect(processExitsWith: .failure) {
+            let plan = StepPlan(lengths: [2, 2, 2])
+            let direction = RecurrentDirectionInput(projected: Tensor<Double>.zeros([6, 2]), rowIndex: [0, 2, 1, 3, 4, 5],
+                                                    h0: Tensor.zeros([3, 2]), c0: nil, weightHH: Tensor.zeros([2, 2]), biasHH: nil)
+            _ = recurrentSequence(.rnnTanh, directions: [direction], plan: plan, time: 2, batchFirst: true)
+        }
+    }
+
     @Test(arguments: [RecurrentMode.lstm, .gru, .rnnTanh, .rnnRelu])
     func recurrentSequenceGradientCheck(mode: RecurrentMode) {
         var generator = RandomGenerator(seed: 9)

@@ -20,8 +20,14 @@ public struct RecurrentSequenceResult<Scalar: TensorScalar> {
 
 /// The inputs of one direction of a fused recurrence.
 public struct RecurrentDirectionInput<Scalar: TensorScalar> {
-    /// The input projection `x W_ihᵀ + b_ih` of every packed row, `[rowCount, G·H]`.
+    /// The input projection `x W_ihᵀ + b_ih` of every packed row, `[rowCount, G·H]`: in
+    /// packed order, or in any order that `rowIndex` maps.
     public var projected: Tensor<Scalar>
+    /// When set, packed row `r` is row `rowIndex[r]` of `projected` (and its gradient goes
+    /// there): a permutation of the rows in which each step's rows are evenly spaced, such
+    /// as `StepPlan.paddedRows` of a batch whose sequences all have the full length. This lets
+    /// a full-length batch be projected in its own layout, without gathering it first.
+    public var rowIndex: [Int]?
     /// Initial hidden states in batch order, `[batch, H]`.
     public var h0: Tensor<Scalar>
     /// Initial LSTM cell states, `[batch, H]` (LSTM only, else `nil`).
@@ -32,12 +38,25 @@ public struct RecurrentDirectionInput<Scalar: TensorScalar> {
     public var biasHH: Tensor<Scalar>?
 
     /// One direction's inputs.
-    public init(projected: Tensor<Scalar>, h0: Tensor<Scalar>, c0: Tensor<Scalar>?, weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
+    public init(projected: Tensor<Scalar>, rowIndex: [Int]? = nil, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
+                weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
         self.projected = projected
+        self.rowIndex = rowIndex
         self.h0 = h0
         self.c0 = c0
         self.weightHH = weightHH
         self.biasHH = biasHH
+    }
+
+    /// The row of `projected` (and of the gate gradients, and of the saved previous
+    /// states) that packed row `row` uses.
+    @inline(__always)
+    func gateRow(_ row: Int) -> Int { rowIndex?[row] ?? row }
+
+    /// The distance in rows between consecutive rows of step `t` (1 in packed order).
+    func rowStride(step t: Int, plan: StepPlan) -> Int {
+        guard let rowIndex, plan.batchSizes[t] > 1 else { return 1 }
+        return rowIndex[plan.offsets[t] + 1] - rowIndex[plan.offsets[t]]
     }
 
     /// The tensors in the order the op records them.
@@ -97,12 +116,14 @@ public func recurrentSequence<Scalar>(
         // Capture counts, not `directions`: holding it would keep every direction's input
         // projection alive until backward, for nothing.
         let directionCount = directions.count
+        let rowIndices = directions.map(\.rowIndex)
         return { g in
             var grads = [[Tensor<Scalar>?]](repeating: [], count: directionCount)
             runDirections(directionCount) { d, threads in
                 grads[d] = recurrentBackward(mode, gradientOutput: g.storage.base, gradientStates: g.storage.base + outputCount + d * stateBlock,
                                              output: result.storage.base, placement: placements[d], saved: saved[d], plan: plan,
-                                             weightHH: weights[d], hasBias: hasBias[d], needs: needs[d], threads: threads)
+                                             rowIndex: rowIndices[d], weightHH: weights[d], hasBias: hasBias[d], needs: needs[d],
+                                             threads: threads)
             }
             return grads.flatMap { $0 }
         }
@@ -148,6 +169,15 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     let hidden = d.weightHH.shape[1], gates = d.weightHH.shape[0]
     checkShape(gates == mode.gateCount * hidden, "recurrentSequence: weightHH \(d.weightHH.shape) does not fit \(mode.layerName) with hidden \(hidden)")
     checkShape(d.projected.shape == [rows, gates], "recurrentSequence: projected \(d.projected.shape) should be [\(rows), \(gates)]")
+    if let rowIndex = d.rowIndex {
+        checkShape(rowIndex.count == rows && Set(rowIndex).count == rows && rowIndex.allSatisfy { $0 >= 0 && $0 < rows },
+                   "recurrentSequence: rowIndex must be a permutation of 0..<\(rows)")
+        for t in plan.batchSizes.indices {
+            let stride = d.rowStride(step: t, plan: plan), first = rowIndex[plan.offsets[t]]
+            checkShape((0..<plan.batchSizes[t]).allSatisfy { rowIndex[plan.offsets[t] + $0] == first + $0 * stride },
+                       "recurrentSequence: rowIndex must space the rows of each step evenly (step \(t) does not)")
+        }
+    }
     checkShape(d.h0.shape == [batch, hidden], "recurrentSequence: h0 \(d.h0.shape) should be [\(batch), \(hidden)]")
     checkShape((mode == .lstm) == (d.c0 != nil), "recurrentSequence: c0 is needed for an LSTM and only for it")
     if let c0 = d.c0 { checkShape(c0.shape == [batch, hidden], "recurrentSequence: c0 \(c0.shape) should be [\(batch), \(hidden)]") }
@@ -182,11 +212,13 @@ private func recurrentForward<Scalar>(
         let base = plan.offsets[t]
         Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
                               accumulate: false, threads: threads)
-        saved?.hPrev.base.advanced(by: base * hidden).update(from: h, count: active * hidden)
+        if let saved {
+            for r in 0..<active { (saved.hPrev.base + d.gateRow(base + r) * hidden).update(from: h + r * hidden, count: hidden) }
+        }
         if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
-            let xRow = x + row * gates, gRow = hGates + r * gates, yRow = output + placement[row]
+            let xRow = x + d.gateRow(row) * gates, gRow = hGates + r * gates, yRow = output + placement[row]
             switch mode {
             case .lstm:
                 RecurrentKernels.lstmForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
@@ -236,8 +268,11 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 private func recurrentBackward<Scalar>(
     _ mode: RecurrentMode, gradientOutput dy: UnsafePointer<Scalar>, gradientStates: UnsafePointer<Scalar>,
     output y: UnsafePointer<Scalar>, placement: [Int], saved: RecurrentSavedState<Scalar>,
-    plan: StepPlan, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool], threads: Int
+    plan: StepPlan, rowIndex: [Int]?, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool], threads: Int
 ) -> [Tensor<Scalar>?] {
+    // Gate gradients and saved previous states live in the rows of `projected` (see
+    // `RecurrentDirectionInput.rowIndex`); each step's rows are evenly spaced there.
+    @inline(__always) func gateRow(_ row: Int) -> Int { rowIndex?[row] ?? row }
     let batch = plan.batch, rows = plan.rowCount
     let hidden = weightHH.shape[1], gates = weightHH.shape[0]
     let lstm = mode == .lstm, gru = mode == .gru
@@ -271,18 +306,19 @@ private func recurrentBackward<Scalar>(
             case .lstm:
                 RecurrentKernels.lstmBackward(hidden: hidden, dh: dhRow, dc: dc + r * hidden,
                                               savedGates: saved.gates.base + row * gates, savedTanhC: saved.tanhC!.base + row * hidden,
-                                              cPrev: saved.cPrev!.base + row * hidden, dGates: dX.storage.base + row * gates)
+                                              cPrev: saved.cPrev!.base + row * hidden, dGates: dX.storage.base + gateRow(row) * gates)
             case .gru:
                 RecurrentKernels.gruBackward(hidden: hidden, dh: dhRow, saved: saved.gates.base + row * 4 * hidden,
-                                             hPrev: saved.hPrev.base + row * hidden, dNInput: dNInput! + row * hidden,
-                                             dHGates: dHGates + row * gates, dhPrev: dhRow)
+                                             hPrev: saved.hPrev.base + gateRow(row) * hidden, dNInput: dNInput! + row * hidden,
+                                             dHGates: dHGates + gateRow(row) * gates, dhPrev: dhRow)
             case .rnnTanh, .rnnRelu:
                 RecurrentKernels.rnnBackward(hidden: hidden, relu: mode == .rnnRelu, dh: dhRow, h: y + placement[row],
-                                             dGates: dX.storage.base + row * gates)
+                                             dGates: dX.storage.base + gateRow(row) * gates)
             }
         }
         // dh_prev = dGates_h · W_hh (plus the direct z ⊙ dh term a GRU already wrote).
-        Kernels.gemmPrepacked(transposeA: false, m: active, dHGates + base * gates, lda: gates, packedW, dh, ldc: hidden,
+        let stride = active > 1 ? gateRow(base + 1) - gateRow(base) : 1
+        Kernels.gemmPrepacked(transposeA: false, m: active, dHGates + gateRow(base) * gates, lda: stride * gates, packedW, dh, ldc: hidden,
                               accumulate: gru, threads: threads)
     }
 
@@ -308,7 +344,7 @@ private func recurrentBackward<Scalar>(
     if let dNInput {
         // The hidden-side gradients have served; turn them into the input side's.
         for row in 0..<rows {
-            (dHGates + row * gates + 2 * hidden).update(from: dNInput + row * hidden, count: hidden)
+            (dHGates + gateRow(row) * gates + 2 * hidden).update(from: dNInput + row * hidden, count: hidden)
         }
     }
     return grads

@@ -193,6 +193,7 @@ struct RecurrentStack<Scalar: TensorScalar> {
                           using generator: inout RandomGenerator) -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
         let batch = lengths.count, time = batchFirst ? input.shape[1] : input.shape[0]
         let plan = StepPlan(lengths: lengths)
+        let isFullLength = lengths.allSatisfy { $0 == time }
         let hidden = config.hiddenSize
         var layerInput = input
         var finalH: [Tensor<Scalar>] = [], finalC: [Tensor<Scalar>] = []
@@ -203,8 +204,11 @@ struct RecurrentStack<Scalar: TensorScalar> {
                 let index = layer * config.directions + direction
                 let weights = self.weights[layer][direction]
                 let rows = plan.paddedRows(time: time, batchFirst: batchFirst, reversed: direction == 1)
+                // A full-length batch is projected in its own layout and read through the row
+                // index; otherwise only the real steps are gathered into packed rows first.
                 return RecurrentDirectionInput(
-                    projected: weights.projectInput(flat.indexSelect(dim: 0, index: IntTensor(rows))),
+                    projected: weights.projectInput(isFullLength ? flat : flat.indexSelect(dim: 0, index: IntTensor(rows))),
+                    rowIndex: isFullLength ? rows : nil,
                     h0: h0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden]),
                     c0: mode == .lstm ? (c0?.select(dim: 0, index: index) ?? Tensor.zeros([batch, hidden])) : nil,
                     weightHH: weights.weightHH, biasHH: weights.biasHH)
