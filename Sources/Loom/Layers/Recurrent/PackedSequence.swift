@@ -21,14 +21,6 @@ public struct PackedSequence<Scalar: TensorScalar> {
         }
         return result
     }
-
-    /// The row of `data` holding step `t` of the sequence at sorted position `rank`.
-    static func rows(lengths: [Int]) -> (sorted: [Int], batchSizes: [Int]) {
-        let sorted = lengths.indices.sorted { lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1) }
-        let longest = lengths.max() ?? 0
-        let batchSizes = (0..<longest).map { t in lengths.reduce(0) { $0 + ($1 > t ? 1 : 0) } }
-        return (sorted, batchSizes)
-    }
 }
 
 /// Packs a padded batch (PyTorch's `pack_padded_sequence` with `enforce_sorted=False`):
@@ -46,20 +38,15 @@ public func packPaddedSequence<Scalar>(_ x: Tensor<Scalar>, lengths: [Int], batc
     if let bad = lengths.firstIndex(where: { $0 < 0 || $0 > time }) {
         throw SequenceLengthError(description: "packPaddedSequence: lengths[\(bad)] = \(lengths[bad]) is outside 0...\(time)")
     }
-    let (sorted, batchSizes) = PackedSequence<Scalar>.rows(lengths: lengths)
-    var rows: [Int] = []
-    for (t, size) in batchSizes.enumerated() {
-        for rank in 0..<size {
-            let b = sorted[rank]
-            rows.append(batchFirst ? b * time + t : t * batch + b)
-        }
-    }
+    // Packing's layout is the step schedule of the fused recurrence.
+    let plan = StepPlan(lengths: lengths)
+    let rows = plan.paddedRows(time: time, batchFirst: batchFirst, reversed: false)
     let features = Array(x.shape.dropFirst(2))
     let flat = x.reshaped([batch * time] + features)
     var unsorted = [Int](repeating: 0, count: batch)
-    for (rank, b) in sorted.enumerated() { unsorted[b] = rank }
-    return PackedSequence(data: flat.indexSelect(dim: 0, index: IntTensor(rows)), batchSizes: batchSizes,
-                          sortedIndices: sorted, unsortedIndices: unsorted)
+    for (rank, b) in plan.order.enumerated() { unsorted[b] = rank }
+    return PackedSequence(data: flat.indexSelect(dim: 0, index: IntTensor(rows)), batchSizes: plan.batchSizes,
+                          sortedIndices: plan.order, unsortedIndices: unsorted)
 }
 
 /// Unpacks to a padded batch (PyTorch's `pad_packed_sequence`): `[batch, time, *]` when
