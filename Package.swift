@@ -17,6 +17,9 @@ var optimizationSettings: [SwiftSetting] = []
 #if arch(x86_64)
 if buildNative {
     optimizationSettings.append(.unsafeFlags(["-target-cpu", "native"]))
+    // Lets the run-time dispatch pick the widest path the CPU has: without native code
+    // generation every path compiles to baseline SSE2, where the 8-lane tiles fit best.
+    optimizationSettings.append(.define("LOOM_NATIVE_BUILD"))
 }
 #endif
 // Loom's kernels are generic over the scalar type; a client module (the `loom` tool, a

@@ -6,7 +6,7 @@ import Loom
 
 do {
     let options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
-    Threads.count = options.threads
+    Threads.defaultCount = options.threads
     if let steps = options.sweepPoint {
         runSweepPoint(steps: steps, options)
     } else if options.sweep {

@@ -126,10 +126,8 @@ import Testing
     }
 
     @Test func resultsAreBitwiseIdenticalForOneAndTwoThreads() {
-        func trainStep(threads: Int) -> [[Float]] {
-            let previous = Threads.count
-            Threads.count = threads
-            defer { Threads.count = previous }
+        func trainStep(threads: Int) -> [[Float]] { Threads.withCount(threads) {
+            #expect(Threads.count == threads)
             var generator = RandomGenerator(seed: 8)
             let layer = LSTM<Float>(inputSize: 24, hiddenSize: 40, numLayers: 2, batchFirst: true, dropout: 0.3,
                                     bidirectional: true, using: &generator)
@@ -137,16 +135,14 @@ import Testing
             let result = try! layer.forward(x, lengths: [9, 3, 7, 0, 9, 5], using: &generator)
             (result.output.sum() + result.hN.sum()).backward()
             return [result.output.scalars, x.grad!.scalars] + layer.parameters().map { $0.grad!.scalars }
-        }
+        } }
         #expect(trainStep(threads: 1) == trainStep(threads: 2))
     }
 
     @Test func largeStepsSplitRowsOverThreadsWithIdenticalResults() {
         // 64 rows × hidden 128 is large enough for the per-row work to be split over threads.
-        func trainStep(threads: Int) -> [[Float]] {
-            let previous = Threads.count
-            Threads.count = threads
-            defer { Threads.count = previous }
+        func trainStep(threads: Int) -> [[Float]] { Threads.withCount(threads) {
+            #expect(Threads.count == threads)
             var generator = RandomGenerator(seed: 12)
             let layer = GRU<Float>(inputSize: 8, hiddenSize: 128, batchFirst: true, using: &generator)
             let lengths = (0..<64).map { 1 + $0 % 4 }
@@ -154,7 +150,7 @@ import Testing
             let result = try! layer.forward(x, lengths: lengths, using: &generator)
             (result.output * result.output).sum().backward()
             return [result.output.scalars, result.hN.scalars, x.grad!.scalars] + layer.parameters().map { $0.grad!.scalars }
-        }
+        } }
         #expect(trainStep(threads: 1) == trainStep(threads: 2))
     }
 }

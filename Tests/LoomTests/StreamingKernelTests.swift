@@ -79,10 +79,8 @@ import Testing
     /// and with three threads (an odd split).
     @Test func adamIsBitwiseIdenticalForAnyThreadCount() {
         let count = Adam<Float>.parallelMinimumCount + 12_345
-        func run(threads: Int) -> [Float] {
-            let previous = Threads.count
-            Threads.count = threads
-            defer { Threads.count = previous }
+        func run(threads: Int) -> [Float] { Threads.withCount(threads) {
+            #expect(Threads.count == threads)
             var p = Tensor<Float>(shape: [count], scalars: values(count, seed: 21)).requiringGrad()
             var adam = Adam<Float>(learningRate: 1e-2, weightDecay: 0.1)
             for step in 0..<3 {
@@ -90,7 +88,7 @@ import Testing
                 adam.update(&p, key: "p")
             }
             return p.scalars
-        }
+        } }
         let one = run(threads: 1), three = run(threads: 3)
         #expect(one == three)
     }

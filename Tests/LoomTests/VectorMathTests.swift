@@ -50,3 +50,37 @@ import Testing
         #expect(VectorMath.sigmoid(SIMD8<Float>(repeating: .nan))[3].isNaN)
     }
 }
+
+/// Every vector width computes the same bits, lane for lane.
+@Suite struct VectorMathWidthTests {
+    func lanes(_ seed: UInt64) -> [Float] {
+        var generator = RandomGenerator(seed: seed)
+        var values: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 1e-8, -88, 88.5, -100, 1e-30, 3, -3, 0.5, -0.5, 20, -20]
+        for _ in 0..<(4096 - values.count) { values.append(Float(generator.nextNormal() * 8)) }
+        return values
+    }
+
+    func apply<V: SIMD>(_ f: (V) -> V, to xs: [Float]) -> [UInt32] where V.Scalar == Float {
+        var out: [UInt32] = []
+        for start in stride(from: 0, to: xs.count, by: V.scalarCount) {
+            let v = f(V(xs[start..<start + V.scalarCount]))
+            for lane in 0..<V.scalarCount { out.append(v[lane].bitPattern) }
+        }
+        return out
+    }
+
+    @Test(arguments: ["exp", "sigmoid", "tanh"])
+    func widthsAgreeBitwise(function: String) {
+        let xs = lanes(17)
+        func run<V: SIMD>(_: V.Type) -> [UInt32] where V.Scalar == Float {
+            switch function {
+            case "exp": return apply({ (v: V) in VectorMath.exp(v) }, to: xs)
+            case "sigmoid": return apply({ (v: V) in VectorMath.sigmoid(v) }, to: xs)
+            default: return apply({ (v: V) in VectorMath.tanh(v) }, to: xs)
+            }
+        }
+        let four = run(SIMD4<Float>.self), eight = run(SIMD8<Float>.self), sixteen = run(SIMD16<Float>.self)
+        #expect(four == eight)
+        #expect(eight == sixteen)
+    }
+}

@@ -1,45 +1,6 @@
 import Dispatch
 import Foundation
 
-/// The number of threads Loom's kernels may use. Read once per kernel call; changing it
-/// never changes results, because work is split into a fixed partition of the output that
-/// depends only on the problem size and this count, and no thread ever shares a reduction
-/// with another (see `Parallel`).
-///
-/// The default is the environment variable `LOOM_NUM_THREADS` when it holds a positive
-/// integer, otherwise the number of active processors.
-public enum Threads {
-    /// The thread count the kernels use (at least 1). Safe to read and set from any thread.
-    public static var count: Int {
-        get { setting.value }
-        set { setting.value = max(1, newValue) }
-    }
-
-    private static let setting = ThreadCountSetting(initial: defaultCount())
-
-    private static func defaultCount() -> Int {
-        if let text = ProcessInfo.processInfo.environment["LOOM_NUM_THREADS"], let value = Int(text), value > 0 {
-            return value
-        }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }
-}
-
-/// Sets the number of threads Loom's kernels use (PyTorch's `torch.set_num_threads`).
-public func setNumThreads(_ count: Int) { Threads.count = count }
-
-/// A lock-protected integer (the `Synchronization` module's `Atomic` would need macOS 15 on
-/// Apple platforms; a lock costs nothing next to a kernel call).
-private final class ThreadCountSetting: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Int
-    init(initial: Int) { stored = initial }
-    var value: Int {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
-    }
-}
-
 /// Deterministic parallel loops: work is cut into a fixed list of parts that depends only
 /// on the problem size, the granularity and the number of parts, and each part is computed
 /// entirely by one thread, so the arithmetic done for every output element is the same
@@ -72,9 +33,16 @@ public enum Parallel {
     public static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
         if iterations <= 0 { return }
         if iterations == 1 { body(0); return }
+        // Worker threads do not inherit task-local values: carry the caller's thread count
+        // and instruction set into each iteration so nested kernels see the same settings.
+        let threads = Threads.scopedCount, instructionSet = InstructionSet.scoped
         withoutActuallyEscaping(body) { escapableBody in
             let shared = UncheckedSendableBody(body: escapableBody)
-            DispatchQueue.concurrentPerform(iterations: iterations) { shared.body($0) }
+            DispatchQueue.concurrentPerform(iterations: iterations) { index in
+                Threads.$scopedCount.withValue(threads) {
+                    InstructionSet.$scoped.withValue(instructionSet) { shared.body(index) }
+                }
+            }
         }
     }
 }
