@@ -29,7 +29,8 @@ enum LoomTool {
         if let bundleFolder = Bundle.main.executableURL?.deletingLastPathComponent() { candidates.append(bundleFolder) }
         candidates.append(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent())
         for bundle in Bundle.allBundles { candidates.append(bundle.bundleURL.deletingLastPathComponent()) }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
         candidates.append(packageRoot.appendingPathComponent(".build/debug"))
         return candidates.map { $0.appendingPathComponent("loom") }
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
