@@ -50,8 +50,9 @@ import Testing
     @Test(arguments: Kind.allCases, [true, false])
     func fusedMatchesComposed(kind: Kind, batchFirst: Bool) {
         var generator = RandomGenerator(seed: 5)
-        let lengths = [5, 0, 2, 5, 3]
-        let x = Tensor<Double>.randn(batchFirst ? [5, 5, 3] : [5, 5, 3], using: &generator)
+        // Batch 5 and time 6 differ, so a swap of the two axes cannot go unnoticed.
+        let lengths = [6, 0, 2, 5, 3]
+        let x = Tensor<Double>.randn(batchFirst ? [5, 6, 3] : [6, 5, 3], using: &generator)
         let h0 = Tensor<Double>.randn([4, 5, 4], using: &generator)
         let c0 = Tensor<Double>.randn([4, 5, 4], using: &generator)
         let fused = run(kind, .fused, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
@@ -69,11 +70,12 @@ import Testing
     @Test(arguments: Kind.allCases, [true, false])
     func fusedMatchesComposedOnFullLengthBatches(kind: Kind, batchFirst: Bool) {
         var generator = RandomGenerator(seed: 15)
-        let x = Tensor<Double>.randn([4, 4, 3], using: &generator)
+        // Batch 4, time 5.
+        let x = Tensor<Double>.randn(batchFirst ? [4, 5, 3] : [5, 4, 3], using: &generator)
         let h0 = Tensor<Double>.randn([4, 4, 4], using: &generator)
         let c0 = Tensor<Double>.randn([4, 4, 4], using: &generator)
-        let fused = run(kind, .fused, x: x, lengths: [4, 4, 4, 4], h0: h0, c0: c0, batchFirst: batchFirst)
-        let composed = run(kind, .composed, x: x, lengths: [4, 4, 4, 4], h0: h0, c0: c0, batchFirst: batchFirst)
+        let fused = run(kind, .fused, x: x, lengths: [5, 5, 5, 5], h0: h0, c0: c0, batchFirst: batchFirst)
+        let composed = run(kind, .composed, x: x, lengths: [5, 5, 5, 5], h0: h0, c0: c0, batchFirst: batchFirst)
         for (a, b) in zip(fused, composed) {
             #expect(a.count == b.count)
             let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0

@@ -77,6 +77,15 @@ struct LayerUnderTest {
         }
     }
 
+    /// Whether a forward pass takes the fused path (the default of every layer without a projection).
+    var runsFusedPath: Bool {
+        switch layer {
+        case .lstm(let l): return l.implementation == .fused && l.configuration.projSize == 0
+        case .gru(let l): return l.implementation == .fused
+        case .rnn(let l): return l.implementation == .fused
+        }
+    }
+
     func namedParameters() -> [(name: String, tensor: Tensor<Double>)] {
         switch layer {
         case .lstm(let l): return l.namedParameters()
@@ -297,15 +306,24 @@ func expectSameWeightGrads(_ a: [Tensor<Double>], _ b: [Tensor<Double>], _ label
     }
 }
 
-/// The small stacked configurations the property tests run: 2 layers, bidirectional,
-/// including an LSTM with a projection.
+/// The small stacked configurations the property tests run: 2 layers, bidirectional, each
+/// layer kind on its default (fused) path, plus an LSTM with a projection (which runs the
+/// composed path).
 func propertyLayers(seed: UInt64, batchFirst: Bool = true) -> [(String, LayerUnderTest)] {
-    [
-        ("LSTM proj", LayerUnderTest(.lstm, inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true,
-                                     batchFirst: batchFirst, projSize: 2, seed: seed)),
+    let layers: [(String, LayerUnderTest)] = [
+        ("LSTM", LayerUnderTest(.lstm, inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true,
+                                batchFirst: batchFirst, seed: seed &+ 3)),
         ("GRU", LayerUnderTest(.gru, inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true,
                                batchFirst: batchFirst, seed: seed &+ 1)),
         ("RNN tanh", LayerUnderTest(.rnnTanh, inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true,
                                     batchFirst: batchFirst, seed: seed &+ 2)),
+        ("RNN relu", LayerUnderTest(.rnnRelu, inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true,
+                                    batchFirst: batchFirst, seed: seed &+ 4)),
+        ("LSTM proj", LayerUnderTest(.lstm, inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true,
+                                     batchFirst: batchFirst, projSize: 2, seed: seed)),
     ]
+    for (name, layer) in layers where !name.hasSuffix("proj") {
+        #expect(layer.runsFusedPath, "\(name) must run the layer's default (fused) path")
+    }
+    return layers
 }
