@@ -1,5 +1,3 @@
-import Synchronization
-
 extension Tensor {
     /// Back-propagates from this tensor: walks the tape from here back to the leaves in
     /// reverse recording order and accumulates d(self)/d(leaf) into every leaf's `grad`
@@ -28,15 +26,14 @@ extension Tensor {
             let order = GradientWalk.topologicalOrder(from: root)
             GradientWalk.accumulate(seed, into: root)
             for node in order {
-                guard let grad = node.grad else {
+                if node.isLeaf { continue }
+                guard let grad = node.takeGradient() else {
                     if !retainGraph { node.release() }
                     continue
                 }
-                if node.isLeaf { continue }
                 guard let backward = node.backward else {
                     fatalError("backward: the graph through '\(node.name)' was already released; pass retainGraph: true to the first backward to run it twice")
                 }
-                node.grad = nil
                 let inputGrads = backward(grad)
                 for (input, inputGrad) in zip(node.inputs, inputGrads) {
                     guard let input, let inputGrad else { continue }
@@ -50,19 +47,16 @@ extension Tensor {
 
 /// The steps of one backward walk over the tape.
 enum GradientWalk {
-    private static let walkCounter = Atomic<Int>(0)
-
     /// Every op node reachable from `root` plus the leaves, sorted by decreasing sequence
     /// number (reverse recording order). Iterative, so deep graphs do not exhaust the stack.
+    /// The walk's own set of visited nodes keeps concurrent walks over shared nodes apart.
     static func topologicalOrder<Scalar>(from root: GradNode<Scalar>) -> [GradNode<Scalar>] {
-        let stamp = walkCounter.wrappingAdd(1, ordering: .relaxed).newValue
         var found: [GradNode<Scalar>] = []
+        var visited: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
         var stack = [root]
-        root.visitStamp = stamp
         while let node = stack.popLast() {
             found.append(node)
-            for case let input? in node.inputs where input.visitStamp != stamp {
-                input.visitStamp = stamp
+            for case let input? in node.inputs where visited.insert(ObjectIdentifier(input)).inserted {
                 stack.append(input)
             }
         }
@@ -74,23 +68,6 @@ enum GradientWalk {
     static func accumulate<Scalar>(_ gradient: Tensor<Scalar>, into node: GradNode<Scalar>) {
         checkShape(gradient.shape == node.shape,
                    "backward of '\(node.name)': gradient shape \(gradient.shape) does not match \(node.shape)")
-        if var existing = node.grad {
-            node.grad = nil
-            existing.addInPlace(gradient)
-            node.grad = existing
-        } else {
-            node.grad = gradient.detached()
-        }
-    }
-}
-
-extension GradNode {
-    /// Drops the saved tensors and input links of an op node after its backward ran, so
-    /// the graph is freed node by node instead of by one deep recursive release.
-    func release() {
-        guard !isLeaf else { return }
-        backward = nil
-        inputs = []
-        grad = nil
+        node.accumulate(gradient)
     }
 }

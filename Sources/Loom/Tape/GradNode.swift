@@ -8,7 +8,12 @@ import Synchronization
 /// Tensors own their nodes and nodes own their inputs' nodes, never the reverse, so the
 /// graph has no cycles and is freed as soon as its last tensor is; `backward()` also
 /// releases each node's saved tensors as it passes (unless `retainGraph` is set).
-public final class GradNode<Scalar: TensorScalar>: @unchecked Sendable {
+///
+/// A node may be reached from several threads: two `backward()` walks over graphs that share
+/// parameters both add into the same leaves. Its mutable state (inputs, backward function,
+/// accumulated gradient) is therefore kept behind a lock, and each walk keeps its own record
+/// of the nodes it visited, so concurrent walks never race.
+public final class GradNode<Scalar: TensorScalar>: Sendable {
     /// The backward function of an op: given the gradient of the op's output, the gradient
     /// of each input (in `inputs` order), or `nil` for an input that needs none.
     public typealias Backward = (Tensor<Scalar>) -> [Tensor<Scalar>?]
@@ -19,25 +24,75 @@ public final class GradNode<Scalar: TensorScalar>: @unchecked Sendable {
     let name: String
     /// The shape of the tensor this node belongs to; gradients flowing in must match it.
     let shape: [Int]
-    /// The nodes of the op's inputs, `nil` for inputs that do not require a gradient.
-    var inputs: [GradNode?]
-    /// The op's backward function; `nil` for a leaf and for a node already released.
-    var backward: Backward?
-    /// The accumulated gradient: persistent for a leaf, transient (during one backward
-    /// walk) for an op node.
-    var grad: Tensor<Scalar>?
     /// Whether this node is a leaf (its gradient is kept after `backward()`).
     let isLeaf: Bool
-    /// Marks the node as visited by the walk numbered so.
-    var visitStamp = 0
+
+    /// The lock-protected part of the node.
+    private struct State: @unchecked Sendable {
+        /// The nodes of the op's inputs, `nil` for inputs that do not require a gradient.
+        var inputs: [GradNode?]
+        /// The op's backward function; `nil` for a leaf and for a node already released.
+        /// Backward functions capture tensors, which are values safe to share.
+        var backward: Backward?
+        /// The accumulated gradient: persistent for a leaf, transient (during one backward
+        /// walk) for an op node.
+        var grad: Tensor<Scalar>?
+    }
+    private let state: Mutex<State>
 
     init(name: String, shape: [Int], inputs: [GradNode?], backward: Backward?, isLeaf: Bool) {
         self.sequence = Tape.nextSequence()
         self.name = name
         self.shape = shape
-        self.inputs = inputs
-        self.backward = backward
         self.isLeaf = isLeaf
+        self.state = Mutex(State(inputs: inputs, backward: backward, grad: nil))
+    }
+
+    /// The nodes of the op's inputs (empty for a leaf or a released node).
+    var inputs: [GradNode?] { state.withLock { $0.inputs } }
+
+    /// The op's backward function, `nil` for a leaf and for a released node.
+    var backward: Backward? { state.withLock { $0.backward } }
+
+    /// The accumulated gradient.
+    var grad: Tensor<Scalar>? {
+        get { state.withLock { $0.grad } }
+        set { state.withLock { $0.grad = newValue } }
+    }
+
+    /// Removes and returns the accumulated gradient.
+    func takeGradient() -> Tensor<Scalar>? {
+        state.withLock { state in
+            defer { state.grad = nil }
+            return state.grad
+        }
+    }
+
+    /// Adds `gradient` to the accumulated gradient (in place when this node holds the only
+    /// reference to it), under the node's lock.
+    func accumulate(_ gradient: Tensor<Scalar>) {
+        state.withLock { state in
+            if var existing = state.grad {
+                state.grad = nil
+                existing.addInPlace(gradient)
+                state.grad = existing
+            } else {
+                state.grad = gradient.detached()
+            }
+        }
+    }
+
+    /// Drops the saved tensors and input links of an op node after its backward ran, so
+    /// the graph is freed node by node instead of by one deep recursive release.
+    func release() {
+        guard !isLeaf else { return }
+        // Move the state out before dropping it, so freeing the inputs (which may free their
+        // own nodes) happens outside this node's lock.
+        let dropped = state.withLock { state -> State in
+            defer { state = State(inputs: [], backward: nil, grad: nil) }
+            return state
+        }
+        _ = dropped
     }
 }
 
