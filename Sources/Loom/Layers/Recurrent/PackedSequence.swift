@@ -38,6 +38,13 @@ public func packPaddedSequence<Scalar>(_ x: Tensor<Scalar>, lengths: [Int], batc
     if let bad = lengths.firstIndex(where: { $0 < 0 || $0 > time }) {
         throw SequenceLengthError(description: "packPaddedSequence: lengths[\(bad)] = \(lengths[bad]) is outside 0...\(time)")
     }
+    return packValidated(x, lengths: lengths, batchFirst: batchFirst)
+}
+
+/// `packPaddedSequence` for lengths already known to fit the batch (one per sequence, each in
+/// `0...time`).
+func packValidated<Scalar>(_ x: Tensor<Scalar>, lengths: [Int], batchFirst: Bool) -> PackedSequence<Scalar> {
+    let batch = batchFirst ? x.shape[0] : x.shape[1], time = batchFirst ? x.shape[1] : x.shape[0]
     // Packing's layout is the step schedule of the fused recurrence.
     let plan = StepPlan(lengths: lengths)
     let rows = plan.paddedRows(time: time, batchFirst: batchFirst, reversed: false)

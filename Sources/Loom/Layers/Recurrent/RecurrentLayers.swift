@@ -48,7 +48,7 @@ public struct LSTM<Scalar: TensorScalar>: Module {
     /// Runs the LSTM over full-length sequences. Dropout masks come from the global generator.
     public func callAsFunction(_ input: Tensor<Scalar>, initialState: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil)
         -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>) {
-        let r = try! stack.forwardWithGlobalGenerator(input, lengths: nil, h0: initialState?.h, c0: initialState?.c)
+        let r = stack.forwardFullLength(input, h0: initialState?.h, c0: initialState?.c)
         return (r.output, r.hN, r.cN!)
     }
 
@@ -121,7 +121,7 @@ public struct GRU<Scalar: TensorScalar>: Module {
 
     /// Runs the GRU over full-length sequences.
     public func callAsFunction(_ input: Tensor<Scalar>, initialState: Tensor<Scalar>? = nil) -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        let r = try! stack.forwardWithGlobalGenerator(input, lengths: nil, h0: initialState, c0: nil)
+        let r = stack.forwardFullLength(input, h0: initialState, c0: nil)
         return (r.output, r.hN)
     }
 
@@ -194,7 +194,7 @@ public struct RNN<Scalar: TensorScalar>: Module {
 
     /// Runs the RNN over full-length sequences.
     public func callAsFunction(_ input: Tensor<Scalar>, initialState: Tensor<Scalar>? = nil) -> (output: Tensor<Scalar>, hN: Tensor<Scalar>) {
-        let r = try! stack.forwardWithGlobalGenerator(input, lengths: nil, h0: initialState, c0: nil)
+        let r = stack.forwardFullLength(input, h0: initialState, c0: nil)
         return (r.output, r.hN)
     }
 

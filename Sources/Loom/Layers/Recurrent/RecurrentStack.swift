@@ -110,10 +110,18 @@ struct RecurrentStack<Scalar: TensorScalar> {
     }
 
     /// `forward` with dropout masks from the global generator.
-    func forwardWithGlobalGenerator(_ input: Tensor<Scalar>, lengths: [Int]?, h0: Tensor<Scalar>?, c0: Tensor<Scalar>?) throws
+    func forwardWithGlobalGenerator(_ input: Tensor<Scalar>, lengths: [Int], h0: Tensor<Scalar>?, c0: Tensor<Scalar>?) throws
         -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
         var generator = dropoutGenerator()
         return try forward(input, lengths: lengths, h0: h0, c0: c0, using: &generator)
+    }
+
+    /// Runs full-length sequences (nothing to validate but shapes) with dropout masks from the
+    /// global generator.
+    func forwardFullLength(_ input: Tensor<Scalar>, h0: Tensor<Scalar>?, c0: Tensor<Scalar>?)
+        -> (output: Tensor<Scalar>, hN: Tensor<Scalar>, cN: Tensor<Scalar>?) {
+        var generator = dropoutGenerator()
+        return run(input, batchFirst: config.batchFirst, lengths: nil, h0: h0, c0: c0, using: &generator)
     }
 
     /// The generator for dropout between layers when none is passed: a stream forked from
@@ -130,7 +138,7 @@ struct RecurrentStack<Scalar: TensorScalar> {
         let (padded, lengths) = padPackedSequence(input, batchFirst: false)
         var generator = dropoutGenerator()
         let result = run(padded, batchFirst: false, lengths: lengths, h0: h0, c0: c0, using: &generator)
-        return (try! packPaddedSequence(result.output, lengths: lengths, batchFirst: false), result.hN, result.cN)
+        return (packValidated(result.output, lengths: lengths, batchFirst: false), result.hN, result.cN)
     }
 
     /// Checks an initial state `[layers·directions, batch, size]`.
