@@ -31,6 +31,8 @@ if buildNative {
 
 let package = Package(
     name: "Loom",
+    // The tape uses the Synchronization module (Atomic, Mutex), which needs these releases.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "Loom", targets: ["Loom"]),
         .executable(name: "loom", targets: ["loom"]),

@@ -21,9 +21,11 @@ func resetPeakMemory() -> Bool {
     }
 }
 
+#if os(Linux)
 /// Hands memory the C allocator keeps from freed blocks back to the system (glibc).
 @_silgen_name("malloc_trim")
 private func mallocTrim(_ pad: Int) -> Int32
+#endif
 
 private func trimAllocator() {
     #if os(Linux)

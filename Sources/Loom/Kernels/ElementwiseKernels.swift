@@ -1,6 +1,6 @@
 /// A pointwise binary operation, given both as a SIMD-vector function and a scalar one
 /// (for tails), so one generic loop serves every operation at full vector width.
-public protocol BinaryKernel {
+package protocol BinaryKernel {
     /// Applies the operation lane by lane.
     static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar
     /// Applies the operation to one pair of scalars.
@@ -8,34 +8,34 @@ public protocol BinaryKernel {
 }
 
 /// `a + b`.
-public enum AddKernel: BinaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a + b }
-    @inlinable public static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b }
+package enum AddKernel: BinaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a + b }
+    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b }
 }
 /// `a - b`.
-public enum SubtractKernel: BinaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a - b }
-    @inlinable public static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b }
+package enum SubtractKernel: BinaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a - b }
+    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b }
 }
 /// `a * b`.
-public enum MultiplyKernel: BinaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a * b }
-    @inlinable public static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b }
+package enum MultiplyKernel: BinaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a * b }
+    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b }
 }
 /// `a / b`.
-public enum DivideKernel: BinaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a / b }
-    @inlinable public static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b }
+package enum DivideKernel: BinaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a / b }
+    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b }
 }
 /// `max(a, b)`.
-public enum MaximumKernel: BinaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { pointwiseMax(a, b) }
-    @inlinable public static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { Swift.max(a, b) }
+package enum MaximumKernel: BinaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { pointwiseMax(a, b) }
+    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { Swift.max(a, b) }
 }
 
 /// The low-level loops over raw memory. Everything here works on pointers and counts and
 /// knows nothing of tensors or the tape.
-public enum Kernels {
+package enum Kernels {
     /// `out[i] = Op(a[i * aStride], b[i * bStride])` for `i < count`, where each stride is 0
     /// (a broadcast scalar) or 1. `out` may alias `a` or `b`.
     @_specialize(where Op == AddKernel, S == Float)
@@ -49,7 +49,7 @@ public enum Kernels {
     @_specialize(where Op == MaximumKernel, S == Float)
     @_specialize(where Op == MaximumKernel, S == Double)
     @inlinable
-    public static func binaryRow<Op: BinaryKernel, S: TensorScalar>(
+    package static func binaryRow<Op: BinaryKernel, S: TensorScalar>(
         _ op: Op.Type, _ a: UnsafePointer<S>, aStride: Int, _ b: UnsafePointer<S>, bStride: Int,
         _ out: UnsafeMutablePointer<S>, count: Int
     ) {
@@ -97,7 +97,7 @@ public enum Kernels {
     @_specialize(where Op == MaximumKernel, S == Float)
     @_specialize(where Op == MaximumKernel, S == Double)
     @inlinable
-    public static func binaryBroadcast<Op: BinaryKernel, S: TensorScalar>(
+    package static func binaryBroadcast<Op: BinaryKernel, S: TensorScalar>(
         _ op: Op.Type, shape: [Int], _ a: UnsafePointer<S>, aStrides: [Int],
         _ b: UnsafePointer<S>, bStrides: [Int], _ out: UnsafeMutablePointer<S>
     ) {
@@ -147,7 +147,7 @@ public enum Kernels {
 
     /// Loads one SIMD vector from possibly unaligned memory.
     @inlinable @inline(__always)
-    public static func load<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>) -> V {
+    package static func load<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>) -> V {
         UnsafeRawPointer(pointer).loadUnaligned(as: V.self)
     }
 }
@@ -155,7 +155,7 @@ public enum Kernels {
 extension SIMD {
     /// Stores the vector to possibly unaligned memory.
     @inlinable @inline(__always)
-    public func store(to pointer: UnsafeMutablePointer<Scalar>) {
+    package func store(to pointer: UnsafeMutablePointer<Scalar>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
     }
 }

@@ -10,7 +10,7 @@ extension Kernels {
     /// When `accumulate` is false, `C` need not be initialized. Uses up to `Threads.count`
     /// threads for large products; the result is bitwise the same for every thread count.
     @inlinable
-    public static func gemm<S: TensorScalar>(
+    package static func gemm<S: TensorScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool

@@ -6,7 +6,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func adamStep<S: TensorScalar>(
+    package static func adamStep<S: TensorScalar>(
         parameter p: UnsafeMutablePointer<S>, gradient g: UnsafePointer<S>,
         firstMoment m: UnsafeMutablePointer<S>, secondMoment v: UnsafeMutablePointer<S>, count: Int,
         beta1: S, beta2: S, epsilon: S, stepSize: S, biasCorrection2Root: S, l2: S, decay: S
@@ -66,7 +66,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func sgdStep<S: TensorScalar>(
+    package static func sgdStep<S: TensorScalar>(
         parameter p: UnsafeMutablePointer<S>, gradient g: UnsafePointer<S>, buffer: UnsafeMutablePointer<S>?,
         count: Int, learningRate: S, momentum: S, dampening: S, weightDecay: S, nesterov: Bool, firstStep: Bool
     ) {

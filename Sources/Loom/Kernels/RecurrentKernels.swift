@@ -4,7 +4,7 @@
 /// Row layouts follow PyTorch's gate order: LSTM `[i | f | g | o]`, GRU `[r | z | n]`,
 /// RNN `[h]`, each block `hidden` wide. `xGates` is the row of the input projection
 /// (`x W_ihᵀ + b_ih`), `hGates` the row of `h W_hhᵀ` (bias not yet added).
-public enum RecurrentKernels {
+package enum RecurrentKernels {
     // MARK: LSTM
 
     /// LSTM forward for one row. Writes the new `c` and `h`; when `saved` is non-nil also
@@ -12,7 +12,7 @@ public enum RecurrentKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func lstmForward<S: TensorScalar>(
+    package static func lstmForward<S: TensorScalar>(
         hidden: Int, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
         cPrev: UnsafePointer<S>, c: UnsafeMutablePointer<S>, h: UnsafeMutablePointer<S>,
         savedGates: UnsafeMutablePointer<S>?, savedTanhC: UnsafeMutablePointer<S>?
@@ -69,7 +69,7 @@ public enum RecurrentKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func lstmBackward<S: TensorScalar>(
+    package static func lstmBackward<S: TensorScalar>(
         hidden: Int, dh: UnsafePointer<S>, dc: UnsafeMutablePointer<S>, savedGates: UnsafePointer<S>,
         savedTanhC: UnsafePointer<S>, cPrev: UnsafePointer<S>, dGates: UnsafeMutablePointer<S>
     ) {
@@ -112,7 +112,7 @@ public enum RecurrentKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func gruForward<S: TensorScalar>(
+    package static func gruForward<S: TensorScalar>(
         hidden: Int, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
         hPrev: UnsafePointer<S>, h: UnsafeMutablePointer<S>, saved: UnsafeMutablePointer<S>?
     ) {
@@ -163,7 +163,7 @@ public enum RecurrentKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func gruBackward<S: TensorScalar>(
+    package static func gruBackward<S: TensorScalar>(
         hidden: Int, dh: UnsafePointer<S>, saved: UnsafePointer<S>, hPrev: UnsafePointer<S>,
         dNInput: UnsafeMutablePointer<S>, dHGates: UnsafeMutablePointer<S>, dhPrev: UnsafeMutablePointer<S>
     ) {
@@ -201,7 +201,7 @@ public enum RecurrentKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func rnnForward<S: TensorScalar>(
+    package static func rnnForward<S: TensorScalar>(
         hidden: Int, relu: Bool, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
         h: UnsafeMutablePointer<S>
     ) {
@@ -226,7 +226,7 @@ public enum RecurrentKernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func rnnBackward<S: TensorScalar>(
+    package static func rnnBackward<S: TensorScalar>(
         hidden: Int, relu: Bool, dh: UnsafePointer<S>, h: UnsafePointer<S>, dGates: UnsafeMutablePointer<S>
     ) {
         for j in 0..<hidden {

@@ -4,7 +4,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func sumMiddleAxis<S: TensorScalar>(
+    package static func sumMiddleAxis<S: TensorScalar>(
         _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int, _ out: UnsafeMutablePointer<S>
     ) {
         for o in 0..<outer {
@@ -25,7 +25,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func sum<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
+    package static func sum<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
         typealias V = S.Vector
         let width = V.scalarCount
         var acc0 = V(repeating: 0), acc1 = V(repeating: 0)
@@ -52,7 +52,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func sumOfSquares<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> Double {
+    package static func sumOfSquares<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> Double {
         @inline(__always) func widened(_ p: UnsafePointer<S>) -> SIMD4<Double> {
             SIMD4(Double(p[0]), Double(p[1]), Double(p[2]), Double(p[3]))
         }
@@ -81,7 +81,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func maxMiddleAxis<S: TensorScalar>(
+    package static func maxMiddleAxis<S: TensorScalar>(
         _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int,
         _ out: UnsafeMutablePointer<S>, argmax: UnsafeMutablePointer<Int>
     ) {

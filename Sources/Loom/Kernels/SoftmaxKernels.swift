@@ -6,7 +6,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func maximum<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
+    package static func maximum<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> S {
         typealias V = S.Vector
         let width = V.scalarCount
         var i = 0
@@ -30,7 +30,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func shiftedLogSumExp<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> (max: S, logSum: S) {
+    package static func shiftedLogSumExp<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int) -> (max: S, logSum: S) {
         let m = maximum(x, count: count)
         if !m.isFinite { return (m, 0) }
         typealias V = S.Vector
@@ -51,7 +51,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func softmaxRow<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int, _ out: UnsafeMutablePointer<S>, logarithm: Bool) {
+    package static func softmaxRow<S: TensorScalar>(_ x: UnsafePointer<S>, count: Int, _ out: UnsafeMutablePointer<S>, logarithm: Bool) {
         typealias V = S.Vector
         let width = V.scalarCount
         if logarithm {
@@ -86,7 +86,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func softmaxMiddleAxis<S: TensorScalar>(
+    package static func softmaxMiddleAxis<S: TensorScalar>(
         _ x: UnsafePointer<S>, outer: Int, length: Int, inner: Int, _ out: UnsafeMutablePointer<S>, logarithm: Bool
     ) {
         if length == 0 || outer == 0 || inner == 0 { return }
@@ -137,7 +137,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func softmaxBackwardMiddleAxis<S: TensorScalar>(
+    package static func softmaxBackwardMiddleAxis<S: TensorScalar>(
         _ g: UnsafePointer<S>, _ y: UnsafePointer<S>, outer: Int, length: Int, inner: Int,
         _ out: UnsafeMutablePointer<S>, logarithm: Bool
     ) {

@@ -1,5 +1,5 @@
 /// A pointwise unary function, given as a SIMD-vector function and a scalar one.
-public protocol UnaryKernel {
+package protocol UnaryKernel {
     /// Applies the function lane by lane.
     static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar
     /// Applies the function to one scalar.
@@ -10,7 +10,7 @@ extension UnaryKernel {
     /// Lane-by-lane fallback through the scalar function, for functions (exp, log, tanh)
     /// whose vector form is the scalar libm call per lane.
     @inlinable @inline(__always)
-    public static func applyLanes<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+    package static func applyLanes<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         var result = x
         for lane in 0..<V.scalarCount { result[lane] = apply(x[lane]) }
         return result
@@ -18,24 +18,24 @@ extension UnaryKernel {
 }
 
 /// e^x.
-public enum ExpKernel: UnaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
-    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
+package enum ExpKernel: UnaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
 }
 /// The natural logarithm.
-public enum LogKernel: UnaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
-    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { S.log(x) }
+package enum LogKernel: UnaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.log(x) }
 }
 /// The hyperbolic tangent.
-public enum TanhKernel: UnaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
-    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
+package enum TanhKernel: UnaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
 }
 /// The logistic sigmoid 1 / (1 + e^-x), computed without overflow for large |x|.
-public enum SigmoidKernel: UnaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
-    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S {
+package enum SigmoidKernel: UnaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S {
         if x >= 0 {
             return 1 / (1 + S.exp(-x))
         }
@@ -44,16 +44,16 @@ public enum SigmoidKernel: UnaryKernel {
     }
 }
 /// max(x, 0).
-public enum ReluKernel: UnaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+package enum ReluKernel: UnaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         pointwiseMax(x, V(repeating: 0))
     }
-    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { x > 0 ? x : 0 }
+    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { x > 0 ? x : 0 }
 }
 /// -x.
-public enum NegateKernel: UnaryKernel {
-    @inlinable public static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { V(repeating: 0) - x }
-    @inlinable public static func apply<S: TensorScalar>(_ x: S) -> S { -x }
+package enum NegateKernel: UnaryKernel {
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { V(repeating: 0) - x }
+    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { -x }
 }
 
 extension Kernels {
@@ -71,7 +71,7 @@ extension Kernels {
     @_specialize(where Op == NegateKernel, S == Float)
     @_specialize(where Op == NegateKernel, S == Double)
     @inlinable
-    public static func unary<Op: UnaryKernel, S: TensorScalar>(
+    package static func unary<Op: UnaryKernel, S: TensorScalar>(
         _ op: Op.Type, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, count: Int
     ) {
         typealias V = S.Vector
@@ -88,7 +88,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func scale<S: TensorScalar>(_ x: UnsafePointer<S>, by scale: S, _ out: UnsafeMutablePointer<S>, count: Int) {
+    package static func scale<S: TensorScalar>(_ x: UnsafePointer<S>, by scale: S, _ out: UnsafeMutablePointer<S>, count: Int) {
         typealias V = S.Vector
         let width = V.scalarCount
         let vs = V(repeating: scale)
@@ -104,7 +104,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func axpy<S: TensorScalar>(_ alpha: S, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) {
+    package static func axpy<S: TensorScalar>(_ alpha: S, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, count: Int) {
         typealias V = S.Vector
         let width = V.scalarCount
         let va = V(repeating: alpha)
@@ -122,7 +122,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
-    public static func accumulate<S: TensorScalar>(_ x: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, count: Int) {
+    package static func accumulate<S: TensorScalar>(_ x: UnsafePointer<S>, into y: UnsafeMutablePointer<S>, count: Int) {
         binaryRow(AddKernel.self, UnsafePointer(y), aStride: 1, x, bStride: 1, y, count: count)
     }
 }

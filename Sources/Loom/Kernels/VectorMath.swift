@@ -6,10 +6,10 @@
 /// so a value computed in a 4-, 8- or 16-lane vector is bitwise the same. `Double` lanes call
 /// libm per lane, so the `Double` path stays exact to the last bits for gradient checks and
 /// parity.
-public enum VectorMath {
+package enum VectorMath {
     /// e^x per lane.
     @inlinable @inline(__always)
-    public static func exp<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+    package static func exp<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if let v = x as? SIMD16<Float> { return unsafeBitCast(floatExp(v), to: V.self) }
         if let v = x as? SIMD8<Float> { return unsafeBitCast(floatExp(v), to: V.self) }
         if let v = x as? SIMD4<Float> { return unsafeBitCast(floatExp(v), to: V.self) }
@@ -20,7 +20,7 @@ public enum VectorMath {
 
     /// 1 / (1 + e^-x) per lane, without overflow for large |x|.
     @inlinable @inline(__always)
-    public static func sigmoid<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+    package static func sigmoid<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if let v = x as? SIMD16<Float> { return unsafeBitCast(floatSigmoid(v), to: V.self) }
         if let v = x as? SIMD8<Float> { return unsafeBitCast(floatSigmoid(v), to: V.self) }
         if let v = x as? SIMD4<Float> { return unsafeBitCast(floatSigmoid(v), to: V.self) }
@@ -31,7 +31,7 @@ public enum VectorMath {
 
     /// tanh(x) per lane.
     @inlinable @inline(__always)
-    public static func tanh<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+    package static func tanh<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if let v = x as? SIMD16<Float> { return unsafeBitCast(floatTanh(v), to: V.self) }
         if let v = x as? SIMD8<Float> { return unsafeBitCast(floatTanh(v), to: V.self) }
         if let v = x as? SIMD4<Float> { return unsafeBitCast(floatTanh(v), to: V.self) }

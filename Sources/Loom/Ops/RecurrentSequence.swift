@@ -6,39 +6,39 @@
 // cells (`CellWeights.step`) are the reference it is tested against.
 
 /// The result of `recurrentSequence`.
-public struct RecurrentSequenceResult<Scalar: TensorScalar> {
+package struct RecurrentSequenceResult<Scalar: TensorScalar> {
     /// The layer output in the padded layout, `[batch, time, D·H]` (batch-first) or
     /// `[time, batch, D·H]`, the directions side by side (forward first), zeros past each
     /// sequence's length.
-    public var output: Tensor<Scalar>
+    package var output: Tensor<Scalar>
     /// Per direction, each sequence's final hidden state (its initial one for a zero
     /// length), `[batch, H]`.
-    public var hN: [Tensor<Scalar>]
+    package var hN: [Tensor<Scalar>]
     /// Per direction, each sequence's final LSTM cell state, `[batch, H]`; empty for RNN and GRU.
-    public var cN: [Tensor<Scalar>]
+    package var cN: [Tensor<Scalar>]
 }
 
 /// The inputs of one direction of a fused recurrence.
-public struct RecurrentDirectionInput<Scalar: TensorScalar> {
+package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     /// The input projection `x W_ihᵀ + b_ih` of every packed row, `[rowCount, G·H]`: in
     /// packed order, or in any order that `rowIndex` maps.
-    public var projected: Tensor<Scalar>
+    package var projected: Tensor<Scalar>
     /// When set, packed row `r` is row `rowIndex[r]` of `projected` (and its gradient goes
     /// there): a permutation of the rows in which each step's rows are evenly spaced, such
     /// as `StepPlan.paddedRows` of a batch whose sequences all have the full length. This lets
     /// a full-length batch be projected in its own layout, without gathering it first.
-    public var rowIndex: [Int]?
+    package var rowIndex: [Int]?
     /// Initial hidden states in batch order, `[batch, H]`.
-    public var h0: Tensor<Scalar>
+    package var h0: Tensor<Scalar>
     /// Initial LSTM cell states, `[batch, H]` (LSTM only, else `nil`).
-    public var c0: Tensor<Scalar>?
+    package var c0: Tensor<Scalar>?
     /// `[G·H, H]`.
-    public var weightHH: Tensor<Scalar>
+    package var weightHH: Tensor<Scalar>
     /// `[G·H]` or `nil`.
-    public var biasHH: Tensor<Scalar>?
+    package var biasHH: Tensor<Scalar>?
 
     /// One direction's inputs.
-    public init(projected: Tensor<Scalar>, rowIndex: [Int]? = nil, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
+    package init(projected: Tensor<Scalar>, rowIndex: [Int]? = nil, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
                 weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
         self.projected = projected
         self.rowIndex = rowIndex
@@ -78,7 +78,7 @@ public struct RecurrentDirectionInput<Scalar: TensorScalar> {
 /// magnitude slower); the specialized bodies inline the kernels.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
-public func recurrentSequence<Scalar>(
+package func recurrentSequence<Scalar>(
     _ mode: RecurrentMode, directions: [RecurrentDirectionInput<Scalar>], plan: StepPlan, time: Int, batchFirst: Bool
 ) -> RecurrentSequenceResult<Scalar> {
     let batch = plan.batch, rows = plan.rowCount

@@ -3,20 +3,20 @@
 /// first `batchSizes[t]` of them active. Packed row `offsets[t] + r` holds step `t` of the
 /// sequence of sorted rank `r`. Work done over packed rows is proportional to the sum of
 /// the real lengths, never to `batch × maxLength`.
-public struct StepPlan: Sendable, Equatable {
+package struct StepPlan: Sendable, Equatable {
     /// The length of each sequence, in batch order.
-    public let lengths: [Int]
+    package let lengths: [Int]
     /// `order[r]` is the batch position of the sequence of sorted rank `r`.
-    public let order: [Int]
+    package let order: [Int]
     /// How many sequences are still running at each step (non-increasing).
-    public let batchSizes: [Int]
+    package let batchSizes: [Int]
     /// The first packed row of each step.
-    public let offsets: [Int]
+    package let offsets: [Int]
     /// The number of packed rows (the sum of the lengths).
-    public let rowCount: Int
+    package let rowCount: Int
 
     /// The schedule for these lengths (any order; zeros allowed).
-    public init(lengths: [Int]) {
+    package init(lengths: [Int]) {
         self.lengths = lengths
         order = lengths.indices.sorted { lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1) }
         let longest = lengths.max() ?? 0
@@ -31,13 +31,13 @@ public struct StepPlan: Sendable, Equatable {
     }
 
     /// The number of sequences.
-    public var batch: Int { lengths.count }
+    package var batch: Int { lengths.count }
 
     /// For each packed row, the row of the padded input flattened to `[batch·time, ...]`
     /// (`batchFirst`) or `[time·batch, ...]` that it reads. With `reversed`, step `t` of a
     /// sequence of length `L` reads its position `L - 1 - t`, so a forward pass over the
     /// packed rows runs each sequence backward from its own last step.
-    public func paddedRows(time: Int, batchFirst: Bool, reversed: Bool) -> [Int] {
+    package func paddedRows(time: Int, batchFirst: Bool, reversed: Bool) -> [Int] {
         var rows = [Int](repeating: 0, count: rowCount)
         for (t, size) in batchSizes.enumerated() {
             for rank in 0..<size {
@@ -51,7 +51,7 @@ public struct StepPlan: Sendable, Equatable {
 
     /// The inverse of `paddedRows`: for each padded position, its packed row, or
     /// `rowCount` (one past the last row) for padding.
-    public func packedRows(time: Int, batchFirst: Bool, reversed: Bool) -> [Int] {
+    package func packedRows(time: Int, batchFirst: Bool, reversed: Bool) -> [Int] {
         var inverse = [Int](repeating: rowCount, count: batch * time)
         for (row, padded) in paddedRows(time: time, batchFirst: batchFirst, reversed: reversed).enumerated() {
             inverse[padded] = row

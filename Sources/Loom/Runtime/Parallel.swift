@@ -5,11 +5,11 @@ import Foundation
 /// on the problem size, the granularity and the number of parts, and each part is computed
 /// entirely by one thread, so the arithmetic done for every output element is the same
 /// whatever the thread count.
-public enum Parallel {
+package enum Parallel {
     /// Splits `0..<count` into at most `parts` contiguous, non-empty ranges whose bounds are
     /// multiples of `granularity` (except the end), as equal as the granularity allows: the
     /// first `units % parts` ranges get one unit more.
-    public static func partition(count: Int, parts: Int, granularity: Int = 1) -> [Range<Int>] {
+    package static func partition(count: Int, parts: Int, granularity: Int = 1) -> [Range<Int>] {
         precondition(granularity > 0, "Parallel.partition: granularity must be positive, got \(granularity)")
         if count <= 0 { return [] }
         let units = (count + granularity - 1) / granularity
@@ -30,7 +30,7 @@ public enum Parallel {
     /// (on the calling thread and the dispatch pool), and returns when all are done.
     /// The iterations must write disjoint memory (the caller's contract: that is what makes
     /// sharing the non-`Sendable` closure and its pointers between threads safe).
-    public static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
+    package static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
         if iterations <= 0 { return }
         if iterations == 1 { body(0); return }
         // Worker threads do not inherit task-local values: carry the caller's thread count

@@ -1,9 +1,9 @@
 /// Text for training progress: durations, rates and the progress line of the `loom` tool.
 /// Pure functions of their inputs, so they can be tested without a clock or a terminal.
-public enum ProgressFormat {
+package enum ProgressFormat {
     /// A duration for people: `0.4s`, `12.3s`, `2m05s`, `1h02m`. Negative or non-finite
     /// durations give `--`.
-    public static func duration(_ seconds: Double) -> String {
+    package static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 0 else { return "--" }
         if seconds < 60 { return "\(fixed(seconds, decimals: 1))s" }
         let whole = Int(seconds.rounded())
@@ -13,7 +13,7 @@ public enum ProgressFormat {
 
     /// A rate with a unit per second and thousands shortened: `850 tokens/s`,
     /// `12.4k tokens/s`, `3.10M tokens/s`.
-    public static func rate(_ perSecond: Double, unit: String) -> String {
+    package static func rate(_ perSecond: Double, unit: String) -> String {
         guard perSecond.isFinite, perSecond >= 0 else { return "-- \(unit)/s" }
         if perSecond >= 1_000_000 { return "\(fixed(perSecond / 1_000_000, decimals: 2))M \(unit)/s" }
         if perSecond >= 1_000 { return "\(fixed(perSecond / 1_000, decimals: 1))k \(unit)/s" }
@@ -22,7 +22,7 @@ public enum ProgressFormat {
 
     /// `value` with exactly `decimals` digits after the point (no Foundation formatting,
     /// so the text is the same under every locale). Non-finite values print as Swift does.
-    public static func fixed(_ value: Double, decimals: Int) -> String {
+    package static func fixed(_ value: Double, decimals: Int) -> String {
         guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<max(0, decimals) { scale *= 10 }
@@ -39,14 +39,14 @@ public enum ProgressFormat {
 
     /// The estimated time left when `done` of `total` steps took `elapsed` seconds
     /// (linear extrapolation); nil before the first step.
-    public static func timeLeft(elapsed: Double, done: Int, total: Int) -> Double? {
+    package static func timeLeft(elapsed: Double, done: Int, total: Int) -> Double? {
         guard done > 0, total >= done else { return nil }
         return elapsed / Double(done) * Double(total - done)
     }
 
     /// The progress line:
     /// `epoch 2/5  step 120/390  loss 0.4321  12.3k tokens/s  left 1m23s`.
-    public static func progressLine(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Double,
+    package static func progressLine(epoch: Int, epochs: Int, step: Int, steps: Int, loss: Double,
                                     itemsPerSecond: Double, unit: String, secondsLeft: Double?) -> String {
         "epoch \(epoch)/\(epochs)  step \(step)/\(steps)  loss \(fixed(loss, decimals: 4))  "
             + "\(rate(itemsPerSecond, unit: unit))  left \(secondsLeft.map(duration) ?? "--")"

@@ -1,20 +1,20 @@
 /// The 64-bit FNV-1a hash (Fowler–Noll–Vo), fed byte by byte. Small, dependency-free and
 /// the same on every machine, which is all a reproducibility check needs (it is not a
 /// cryptographic hash).
-public struct FNV1a64: Sendable, Equatable {
+package struct FNV1a64: Sendable, Equatable {
     /// The FNV-1a 64-bit offset basis.
-    public static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
+    package static let offsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
     /// The FNV-1a 64-bit prime.
-    public static let prime: UInt64 = 0x0000_0100_0000_01B3
+    package static let prime: UInt64 = 0x0000_0100_0000_01B3
 
     /// The hash of everything fed so far.
-    public private(set) var value: UInt64 = FNV1a64.offsetBasis
+    package private(set) var value: UInt64 = FNV1a64.offsetBasis
 
     /// A hash of no bytes (the offset basis).
-    public init() {}
+    package init() {}
 
     /// Feeds `bytes` in order.
-    public mutating func combine(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func combine(_ bytes: UnsafeRawBufferPointer) {
         var hash = value
         for byte in bytes {
             hash ^= UInt64(byte)
@@ -24,12 +24,12 @@ public struct FNV1a64: Sendable, Equatable {
     }
 
     /// Feeds the bytes of `bytes` in order.
-    public mutating func combine(_ bytes: [UInt8]) {
+    package mutating func combine(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { combine($0) }
     }
 
     /// The hash as 16 lower-case hexadecimal digits (leading zeros kept).
-    public var hexDigits: String {
+    package var hexDigits: String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
@@ -40,7 +40,7 @@ public struct FNV1a64: Sendable, Equatable {
 /// `Double` representation), in `state_dict` order. Two models have the same checksum when
 /// their parameters are bitwise identical (up to the 2⁻⁶⁴ chance of a collision), so the
 /// same seed must give the same checksum run after run and for any thread count.
-public func weightsChecksum<M: Module>(_ model: M) -> String {
+package func weightsChecksum<M: Module>(_ model: M) -> String {
     var hash = FNV1a64()
     for (_, tensor) in model.namedParameters() {
         tensor.withUnsafeBufferPointer { hash.combine(UnsafeRawBufferPointer($0)) }
