@@ -71,6 +71,14 @@ enum Help {
       --threads N        threads for the kernels (default: LOOM_NUM_THREADS or all cores)
       --save PATH        write the trained model as a safetensors checkpoint (PyTorch
                          state_dict names; the vocabularies in its metadata)
+      --checkpoint-every N
+                         with --save: write a training checkpoint there every N optimizer
+                         steps and at the end (model, Adam state, random generator, position
+                         in the data); the file is replaced atomically, so it is always a
+                         whole checkpoint, even if training is killed
+      --resume PATH      continue from a training checkpoint written with --checkpoint-every;
+                         the run ends with the same weights-checksum as an uninterrupted one
+                         (same task, data and size options; --threads may differ)
       --plot PATH.svg    write the learning curve (training loss, dev metric per epoch)
       --max-tokens N     classifier: keep the first N tokens of each text (before the
                          vocabulary is built)
@@ -91,6 +99,8 @@ enum Help {
                         --test en_ewt-ud-test.conllu --save tagger.safetensors --plot tagger.svg
       loom train classifier --data imdb_train.tsv --test imdb_test.tsv --max-tokens 400 --epochs 2
       loom train charlm --data tinyshakespeare.txt --save shakespeare.safetensors
+      loom train charlm --data tinyshakespeare.txt --save run.safetensors --checkpoint-every 200
+      loom train charlm --data tinyshakespeare.txt --save run.safetensors --checkpoint-every 200 --resume run.safetensors
       loom train forecast --data airline_passengers.csv --plot airline.svg
     """
 

@@ -16,8 +16,11 @@ public func saveCheckpoint<M: Module>(_ model: M, to url: URL, metadata: [String
 
 /// Loads the parameters of `model` from the safetensors checkpoint at `url` by their PyTorch
 /// `state_dict` names, converting from the file's dtype (`F64`, `F32`, `F16`, `BF16`, integers)
-/// to the model's. Loaded parameters are new leaves that require a gradient (create optimizers
-/// after loading, or their state refers to the old parameters).
+/// to the model's. Loaded parameters are new leaves that require a gradient: an optimizer that
+/// holds state for the old parameters drops it and starts the new ones afresh (to resume
+/// training with the optimizer's state, use `loadTrainingCheckpoint`). In a training
+/// checkpoint only the model's tensors are read; its optimizer state and extra tensors are
+/// not counted as unexpected.
 ///
 /// Strict (the default): if the file lacks a parameter of the model, has a tensor the model
 /// lacks, or holds a tensor of another shape, throws a `CheckpointError` listing every such
@@ -34,7 +37,10 @@ public func loadCheckpoint<M: Module>(into model: inout M, from url: URL, strict
 @discardableResult
 public func loadCheckpoint<M: Module>(into model: inout M, from file: SafeTensorsFile, strict: Bool = true) throws(CheckpointError) -> StateDictMismatch {
     var shapes: [String: [Int]] = [:]
-    for info in file.tensors { shapes[info.name] = info.shape }
+    let isTraining = file.metadata[TrainingCheckpointLayout.kindKey] == TrainingCheckpointLayout.kind
+    for info in file.tensors where !isTraining || TrainingCheckpointLayout.isModelTensor(info.name) {
+        shapes[info.name] = info.shape
+    }
     return try model.loadParameters(shapes: shapes, strict: strict, source: file.source) { name in
         file.tensor(file.info(name)!)
     }

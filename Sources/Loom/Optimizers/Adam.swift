@@ -19,7 +19,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         var first: Tensor<Scalar>
         var second: Tensor<Scalar>
     }
-    private var state: [String: Moments] = [:]
+    private var state = ParameterStateTable<Scalar, Moments>()
     /// Parameters with at least this many elements are updated by `Threads.count` threads.
     static var parallelMinimumCount: Int { 1 << 18 }
 
@@ -42,7 +42,7 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     /// Applies one Adam/AdamW update to `parameter` from its gradient.
     public mutating func update(_ parameter: inout Tensor<Scalar>, key: String) {
         guard let grad = parameter.grad else { return }
-        var moments = state.removeValue(forKey: key) ?? Moments(first: Tensor.zeros(like: parameter), second: Tensor.zeros(like: parameter))
+        var moments = state.take(key, for: parameter) ?? Moments(first: Tensor.zeros(like: parameter), second: Tensor.zeros(like: parameter))
         moments.step += 1
         let (beta1, beta2) = betas
         let t = Scalar(moments.step)
@@ -73,6 +73,40 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
                 }
             }
         }
-        state[key] = moments
+        state.store(moments, key, for: parameter)
     }
+
+    /// The moments and step count of every parameter: `state.<key>.exp_avg`,
+    /// `state.<key>.exp_avg_sq` and `state.<key>.step` (a one-element tensor).
+    public func stateDict() -> [String: Tensor<Scalar>] {
+        var result: [String: Tensor<Scalar>] = [:]
+        for (key, moments) in state.sorted {
+            result["state.\(key).exp_avg"] = moments.first
+            result["state.\(key).exp_avg_sq"] = moments.second
+            result["state.\(key).step"] = Tensor(shape: [1], scalars: [Scalar(moments.step)])
+        }
+        return result
+    }
+
+    /// Replaces the moments and step counts by those of `stateDict` (see ``stateDict()``).
+    public mutating func load(stateDict: [String: Tensor<Scalar>]) throws(OptimizerStateError) {
+        let grouped = try groupOptimizerState(stateDict, optimizer: "Adam", buffers: ["exp_avg", "exp_avg_sq", "step"])
+        var loaded = ParameterStateTable<Scalar, Moments>()
+        for (key, buffers) in grouped {
+            guard let first = buffers["exp_avg"], let second = buffers["exp_avg_sq"], let step = buffers["step"] else {
+                throw OptimizerStateError("Adam state of \"\(key)\": needs exp_avg, exp_avg_sq and step")
+            }
+            guard first.shape == second.shape else {
+                throw OptimizerStateError("Adam state of \"\(key)\": exp_avg \(first.shape) and exp_avg_sq \(second.shape) differ in shape")
+            }
+            guard step.count == 1, let count = Int(exactly: step.scalars[0]), count >= 0 else {
+                throw OptimizerStateError("Adam state of \"\(key)\": step must be one non-negative whole number")
+            }
+            loaded.storeLoaded(Moments(step: count, first: first.detached(), second: second.detached()), key, shape: first.shape)
+        }
+        state = loaded
+    }
+
+    /// Forgets all moments and step counts.
+    public mutating func resetState() { state.removeAll() }
 }

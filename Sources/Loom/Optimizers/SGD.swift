@@ -11,7 +11,7 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     public var weightDecay: Scalar
     /// Whether to use Nesterov momentum (needs momentum > 0 and no dampening).
     public var nesterov: Bool
-    private var buffers: [String: Tensor<Scalar>] = [:]
+    private var buffers = ParameterStateTable<Scalar, Tensor<Scalar>>()
 
     /// An SGD optimizer with PyTorch's defaults.
     public init(learningRate: Scalar, momentum: Scalar = 0, dampening: Scalar = 0, weightDecay: Scalar = 0, nesterov: Bool = false) {
@@ -26,8 +26,9 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     /// Applies one SGD update to `parameter` from its gradient.
     public mutating func update(_ parameter: inout Tensor<Scalar>, key: String) {
         guard let grad = parameter.grad else { return }
-        let firstStep = buffers[key] == nil
-        var buffer: Tensor<Scalar>? = momentum != 0 ? (buffers.removeValue(forKey: key) ?? Tensor.zeros(like: parameter)) : nil
+        let existing = buffers.take(key, for: parameter)
+        let firstStep = existing == nil
+        var buffer: Tensor<Scalar>? = momentum != 0 ? (existing ?? Tensor.zeros(like: parameter)) : nil
         let (lr, mu, damp, wd, nesterov) = (learningRate, momentum, dampening, weightDecay, self.nesterov)
         parameter.withUnsafeMutableBufferPointer { p in
             grad.withUnsafeBufferPointer { g in
@@ -42,6 +43,27 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
                 }
             }
         }
-        if let buffer { buffers[key] = buffer }
+        if let buffer { buffers.store(buffer, key, for: parameter) }
     }
+
+    /// The momentum buffer of every parameter: `state.<key>.momentum_buffer`.
+    public func stateDict() -> [String: Tensor<Scalar>] {
+        var result: [String: Tensor<Scalar>] = [:]
+        for (key, buffer) in buffers.sorted { result["state.\(key).momentum_buffer"] = buffer }
+        return result
+    }
+
+    /// Replaces the momentum buffers by those of `stateDict` (see ``stateDict()``).
+    public mutating func load(stateDict: [String: Tensor<Scalar>]) throws(OptimizerStateError) {
+        let grouped = try groupOptimizerState(stateDict, optimizer: "SGD", buffers: ["momentum_buffer"])
+        var loaded = ParameterStateTable<Scalar, Tensor<Scalar>>()
+        for (key, entries) in grouped {
+            let buffer = entries["momentum_buffer"]!
+            loaded.storeLoaded(buffer.detached(), key, shape: buffer.shape)
+        }
+        buffers = loaded
+    }
+
+    /// Forgets all momentum buffers.
+    public mutating func resetState() { buffers.removeAll() }
 }

@@ -84,31 +84,40 @@ enum CharLMTask {
               + "\(model.parameterCount) parameters; \(streamCount) streams × chunks of \(Defaults.chunkLength) (truncated BPTT), "
               + "Adam lr \(optimizer.learningRate), clip \(Defaults.clipNorm), \(epochs) epochs, seed \(options.seed)")
 
+        let description = CheckpointDescription(task: TaskKind.charlm.rawValue, embeddingSize: embeddingSize,
+                                                hiddenSize: hiddenSize, layers: 1, characters: vocabulary.orderedText)
+        var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: streams.chunkCount)
+        try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
         var session = TrainingSession(title: "charlm on \(options.dataName)", epochs: epochs, stepsPerEpoch: streams.chunkCount,
                                       unit: "chars", metricName: "dev loss (nats/char)")
-        for epoch in 1...epochs {
-            session.beginEpoch(epoch)
+        for epoch in checkpointing.epochs(through: epochs) {
+            checkpointing.begin(epoch, in: &session)
             model.train()
+            // The state carried from chunk to chunk; a resumed epoch continues the saved one.
             var state: CharLMModel.State?
-            for index in 0..<streams.chunkCount {
+            let saved = checkpointing.extraTensors(for: epoch)
+            if let h = saved["h"], let c = saved["c"] { state = (h, c) }
+            for index in checkpointing.firstStep(of: epoch)..<streams.chunkCount {
                 let (inputs, targets) = streams.chunk(index)
                 try session.trainStep(&model, &optimizer, clipNorm: Defaults.clipNorm, items: inputs.count) { model in
                     let (logits, next) = try model.forward(inputs, state: state, using: &generator)
                     state = (next.h.detached(), next.c.detached())  // truncated BPTT: carry the values, not the graph
                     return crossEntropy(logits, targets.reshaped([targets.count]))
                 }
+                try checkpointing.afterStep(epoch: epoch, step: index + 1, batches: [], model: model, optimizer: optimizer,
+                                            generator: generator, session: session,
+                                            extraTensors: state.map { ["h": $0.h, "c": $0.c] } ?? [:])
             }
             let devLoss = try Self.loss(of: model, on: devIds)
             session.endEpoch(metric: devLoss, metricText: ProgressFormat.fixed(devLoss, decimals: 4))
         }
+        try checkpointing.finish(epochs: epochs, model: model, optimizer: optimizer, generator: generator, session: session)
 
         var results: [String] = []
         if let testIds {
             let testLoss = try Self.loss(of: model, on: testIds)
             results.append("test loss: \(ProgressFormat.fixed(testLoss, decimals: 4)) nats/char (\(testIds.count) characters)")
         }
-        let description = CheckpointDescription(task: TaskKind.charlm.rawValue, embeddingSize: embeddingSize,
-                                                hiddenSize: hiddenSize, layers: 1, characters: vocabulary.orderedText)
         try session.finish(model: model, results: results, metadata: try description.metadata(), options: options)
     }
 

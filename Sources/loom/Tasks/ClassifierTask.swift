@@ -104,30 +104,38 @@ enum ClassifierTask {
               + "\(epochs) epochs, seed \(options.seed)")
 
         let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
+        let description = CheckpointDescription(task: TaskKind.classifier.rawValue, embeddingSize: embeddingSize,
+                                                hiddenSize: hiddenSize, layers: 1, words: vocabulary.tokens,
+                                                maxTokens: options.maxTokens)
+        var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: stepsPerEpoch)
+        try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
         var session = TrainingSession(title: "classifier on \(options.dataName)", epochs: epochs, stepsPerEpoch: stepsPerEpoch,
                                       unit: "sequences", metricName: "dev accuracy")
-        for epoch in 1...epochs {
-            session.beginEpoch(epoch)
+        for epoch in checkpointing.epochs(through: epochs) {
+            checkpointing.begin(epoch, in: &session)
             model.train()
-            for batch in Batching.shuffledBatchIndices(count: trainSet.count, batchSize: batchSize, using: &generator) {
+            let batches = checkpointing.batches(for: epoch) {
+                Batching.shuffledBatchIndices(count: trainSet.count, batchSize: batchSize, using: &generator)
+            }
+            for (index, batch) in batches.enumerated() where index >= checkpointing.firstStep(of: epoch) {
                 let tokens = Batching.pad(batch.map { trainSet.tokens[$0] })
                 let labels = Tensor<Float>(shape: [batch.count], scalars: batch.map { Float(trainSet.labels[$0]) })
                 try session.trainStep(&model, &optimizer, clipNorm: Defaults.clipNorm, items: batch.count) { model in
                     binaryCrossEntropyWithLogits(try model.logits(tokens, using: &generator), labels)
                 }
+                try checkpointing.afterStep(epoch: epoch, step: index + 1, batches: batches, model: model, optimizer: optimizer,
+                                            generator: generator, session: session)
             }
             let accuracy = try Self.accuracy(of: &model, on: devSet, batchSize: batchSize)
             session.endEpoch(metric: accuracy, metricText: ProgressFormat.fixed(accuracy, decimals: 4))
         }
+        try checkpointing.finish(epochs: epochs, model: model, optimizer: optimizer, generator: generator, session: session)
 
         var results: [String] = []
         if let testSet {
             let accuracy = try Self.accuracy(of: &model, on: testSet, batchSize: batchSize)
             results.append("test accuracy: \(ProgressFormat.fixed(accuracy, decimals: 4)) (\(testSet.count) texts)")
         }
-        let description = CheckpointDescription(task: TaskKind.classifier.rawValue, embeddingSize: embeddingSize,
-                                                hiddenSize: hiddenSize, layers: 1, words: vocabulary.tokens,
-                                                maxTokens: options.maxTokens)
         try session.finish(model: model, results: results, metadata: try description.metadata(), options: options)
     }
 

@@ -73,30 +73,37 @@ enum ForecastTask {
 
         let inputs = train.inputTensor(Float.self), targets = train.targetTensor(Float.self)
         let stepsPerEpoch = (train.count + batchSize - 1) / batchSize
+        let description = CheckpointDescription(task: TaskKind.forecast.rawValue, hiddenSize: hiddenSize,
+                                                layers: 1, scale: split.scaler.scale, windowSize: Defaults.windowSize)
+        var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: stepsPerEpoch)
+        try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
         var session = TrainingSession(title: "forecast on \(options.dataName)", epochs: epochs, stepsPerEpoch: stepsPerEpoch,
                                       unit: "sequences", metricName: "dev RMSE")
-        for epoch in 1...epochs {
-            session.beginEpoch(epoch)
-            let batches = batchSize >= train.count
-                ? [Array(0..<train.count)]
-                : Batching.shuffledBatchIndices(count: train.count, batchSize: batchSize, using: &generator)
-            for batch in batches {
-                let index = IntTensor(batch)
+        for epoch in checkpointing.epochs(through: epochs) {
+            checkpointing.begin(epoch, in: &session)
+            let batches = checkpointing.batches(for: epoch) {
+                batchSize >= train.count
+                    ? [Array(0..<train.count)]
+                    : Batching.shuffledBatchIndices(count: train.count, batchSize: batchSize, using: &generator)
+            }
+            for (index, batch) in batches.enumerated() where index >= checkpointing.firstStep(of: epoch) {
+                let rows = IntTensor(batch)
                 let (batchInputs, batchTargets) = batch.count == train.count
-                    ? (inputs, targets) : (inputs.indexSelect(dim: 0, index: index), targets.indexSelect(dim: 0, index: index))
+                    ? (inputs, targets) : (inputs.indexSelect(dim: 0, index: rows), targets.indexSelect(dim: 0, index: rows))
                 // No clipping in the reference set-up; the norm is still measured to catch NaN/inf.
                 try session.trainStep(&model, &optimizer, clipNorm: nil, items: batch.count) { model in
                     mseLoss(try model.predict(batchInputs, using: &generator), batchTargets)
                 }
+                try checkpointing.afterStep(epoch: epoch, step: index + 1, batches: batches, model: model, optimizer: optimizer,
+                                            generator: generator, session: session)
             }
             let rmse = try Self.rmse(of: model, on: dev, scaler: split.scaler)
             session.endEpoch(metric: rmse, metricText: ProgressFormat.fixed(rmse, decimals: 3))
         }
+        try checkpointing.finish(epochs: epochs, model: model, optimizer: optimizer, generator: generator, session: session)
 
         let testRMSE = try Self.rmse(of: model, on: split.test, scaler: split.scaler)
         let naive = Self.seasonalNaiveRMSE(series.values, targetIndices: split.test.targetIndices)
-        let description = CheckpointDescription(task: TaskKind.forecast.rawValue, hiddenSize: hiddenSize,
-                                                layers: 1, scale: split.scaler.scale, windowSize: Defaults.windowSize)
         try session.finish(model: model, results: [
             "test RMSE: \(ProgressFormat.fixed(testRMSE, decimals: 3)) (last \(split.test.count) points, one step ahead, data units); "
                 + "seasonal-naive RMSE: \(ProgressFormat.fixed(naive, decimals: 3)) (season \(Defaults.season))",

@@ -98,12 +98,19 @@ enum TaggerTask {
               + "Adam lr \(optimizer.learningRate), clip \(Defaults.clipNorm), \(epochs) epochs, seed \(options.seed)")
 
         let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
+        let description = CheckpointDescription(task: TaskKind.tagger.rawValue, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
+                                                layers: Defaults.layers, words: vocabulary.tokens, tags: tags.labels)
+        var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: stepsPerEpoch)
+        try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
         var session = TrainingSession(title: "tagger on \(options.dataName)", epochs: epochs, stepsPerEpoch: stepsPerEpoch,
                                       unit: "tokens", metricName: "dev accuracy")
-        for epoch in 1...epochs {
-            session.beginEpoch(epoch)
+        for epoch in checkpointing.epochs(through: epochs) {
+            checkpointing.begin(epoch, in: &session)
             model.train()
-            for batch in Batching.shuffledBatchIndices(count: trainSet.count, batchSize: batchSize, using: &generator) {
+            let batches = checkpointing.batches(for: epoch) {
+                Batching.shuffledBatchIndices(count: trainSet.count, batchSize: batchSize, using: &generator)
+            }
+            for (index, batch) in batches.enumerated() where index >= checkpointing.firstStep(of: epoch) {
                 let words = Batching.pad(batch.map { trainSet.words[$0] })
                 let targets = Batching.padTags(batch.map { trainSet.tags[$0] })
                 let tokens = words.lengths.reduce(0, +)
@@ -111,18 +118,19 @@ enum TaggerTask {
                     let logits = try model.logits(words, using: &generator)
                     return crossEntropy(logits, targets.values.reshaped([targets.values.count]), ignoreIndex: Batching.ignoreIndex)
                 }
+                try checkpointing.afterStep(epoch: epoch, step: index + 1, batches: batches, model: model, optimizer: optimizer,
+                                            generator: generator, session: session)
             }
             let accuracy = try Self.accuracy(of: &model, on: devSet, batchSize: batchSize)
             session.endEpoch(metric: accuracy, metricText: ProgressFormat.fixed(accuracy, decimals: 4))
         }
+        try checkpointing.finish(epochs: epochs, model: model, optimizer: optimizer, generator: generator, session: session)
 
         var results: [String] = []
         if let testSet {
             let accuracy = try Self.accuracy(of: &model, on: testSet, batchSize: batchSize)
             results.append("test accuracy: \(ProgressFormat.fixed(accuracy, decimals: 4)) (\(testSet.tokenCount) tokens)")
         }
-        let description = CheckpointDescription(task: TaskKind.tagger.rawValue, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-                                                layers: Defaults.layers, words: vocabulary.tokens, tags: tags.labels)
         try session.finish(model: model, results: results, metadata: try description.metadata(), options: options)
     }
 

@@ -81,6 +81,34 @@ struct TrainingSession {
                               validationName: metricName)
     }
 
+    /// The running totals a checkpoint keeps so a resumed run prints and plots as the
+    /// uninterrupted one would.
+    struct Snapshot: Codable {
+        var epochLossSum: Double, epochItems: Int, curveLossSum: Double, curveLossCount: Int
+        var trainingSeconds: Double, stepSeconds: Double
+        var trainingLoss: [[Double]], validation: [[Double]]
+    }
+
+    /// The running totals now.
+    var snapshot: Snapshot {
+        Snapshot(epochLossSum: epochLossSum, epochItems: epochItems, curveLossSum: curveLossSum, curveLossCount: curveLossCount,
+                 trainingSeconds: trainingSeconds, stepSeconds: stepSeconds,
+                 trainingLoss: curve.trainingLoss.map { [$0.x, $0.y] }, validation: curve.validation.map { [$0.x, $0.y] })
+    }
+
+    /// Continues from `snapshot`, taken `step` steps into `epoch` (call after `beginEpoch`).
+    mutating func restore(_ snapshot: Snapshot, step: Int) {
+        self.step = step
+        epochLossSum = snapshot.epochLossSum
+        epochItems = snapshot.epochItems
+        curveLossSum = snapshot.curveLossSum
+        curveLossCount = snapshot.curveLossCount
+        trainingSeconds = snapshot.trainingSeconds
+        stepSeconds = snapshot.stepSeconds
+        curve.trainingLoss = snapshot.trainingLoss.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+        curve.validation = snapshot.validation.compactMap { $0.count == 2 ? ($0[0], $0[1]) : nil }
+    }
+
     /// Prints a line (clearing the in-place progress line first).
     mutating func say(_ text: String) { printer.line(text) }
 
@@ -163,7 +191,9 @@ struct TrainingSession {
         say("training time: \(ProgressFormat.duration(trainingSeconds)) (\(ProgressFormat.duration(trainingSeconds / perEpoch)) per epoch; "
             + "training steps only \(ProgressFormat.duration(stepSeconds / perEpoch)) per epoch)")
         for result in results { say(result) }
-        if let path = options.save {
+        if options.save != nil && options.checkpointEvery != nil {
+            say("checkpoint: \(options.save!) (training checkpoint)")
+        } else if let path = options.save {
             try saveCheckpoint(model, to: URL(fileURLWithPath: path), metadata: metadata)
             say("checkpoint: \(path)")
         }

@@ -27,6 +27,10 @@ struct TrainOptions {
     var seed: UInt64 = 0
     var threads: Int?
     var save: String?
+    /// Write a training checkpoint to `save` every this many optimizer steps (and at the end).
+    var checkpointEvery: Int?
+    /// A training checkpoint to continue from.
+    var resume: String?
     var plot: String?
     var maxTokens: Int?
     var embeddingSize: Int?
@@ -36,6 +40,7 @@ struct TrainOptions {
     /// Every option `loom train` accepts.
     static let valueOptions: Set<String> = [
         "--data", "--dev", "--test", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--save", "--plot",
+        "--checkpoint-every", "--resume",
         "--max-tokens", "--embedding-size", "--hidden-size", "--limit",
     ]
 
@@ -63,6 +68,14 @@ struct TrainOptions {
         threads = try arguments.int("--threads", minimum: 1, maximum: 1024)
         save = try arguments.string("--save")
         plot = try arguments.string("--plot")
+        checkpointEvery = try arguments.int("--checkpoint-every", minimum: 1)
+        if checkpointEvery != nil && save == nil {
+            throw ArgumentError("--checkpoint-every needs --save PATH (where the training checkpoint is written)")
+        }
+        resume = try arguments.string("--resume")
+        if let resume, !FileManager.default.fileExists(atPath: resume) {
+            throw ArgumentError("--resume \(resume): no such file")
+        }
         maxTokens = try arguments.int("--max-tokens", minimum: 1)
         if maxTokens != nil && task != .classifier {
             throw ArgumentError("--max-tokens applies only to `loom train classifier`")
