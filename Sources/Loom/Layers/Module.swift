@@ -1,30 +1,42 @@
 /// A layer or model: a value type whose parameters (and sub-modules) can be enumerated by
 /// their PyTorch `state_dict` names, in a fixed order.
 ///
-/// A model is a small Swift struct that lists its children once:
+/// A model is a small Swift struct; its parameters and sub-modules are found by reflection
+/// over its stored properties, named after them:
 ///
 /// ```swift
 /// struct Tagger: Module {
 ///     var embedding: Embedding<Float>
 ///     var lstm: LSTM<Float>
 ///     var linear: Linear<Float>
+/// }
+/// ```
+///
+/// A hand-written `visit` replaces the reflection (to choose other names, or to skip its
+/// small cost); it must then report every parameter and sub-module, in a fixed order:
+///
+/// ```swift
 ///     mutating func visit(_ visitor: ModuleVisitor<Float>) {
 ///         visitor.module("embedding", &embedding)
 ///         visitor.module("lstm", &lstm)
 ///         visitor.module("linear", &linear)
 ///     }
-/// }
 /// ```
+///
+/// A `visit` that forgets a child is caught: the first optimizer step warns about every
+/// gradient-requiring tensor stored in the model that `visit` does not report
+/// (`unregisteredParameters()`).
 ///
 /// Everything else — `namedParameters()`, `train()`/`eval()`, `zeroGrad()`, the optimizers,
 /// checkpoints — is built on that one traversal. Parameters are leaf tensors: their
 /// gradients accumulate in `grad`, shared by copies of the model.
 public protocol Module {
-    /// The element type of the module's parameters.
-    associatedtype Scalar: TensorScalar
+    /// The element type of the module's parameters: `Float` unless the module says otherwise
+    /// (`typealias Scalar = Double`) or its `visit` names it.
+    associatedtype Scalar: TensorScalar = Float
 
     /// Hands every parameter, sub-module and train/eval flag of this module to `visitor`,
-    /// always in the same order.
+    /// always in the same order. The default implementation finds them by reflection.
     mutating func visit(_ visitor: ModuleVisitor<Scalar>)
 }
 

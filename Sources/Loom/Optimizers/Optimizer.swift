@@ -1,3 +1,6 @@
+import Foundation
+import Synchronization
+
 /// An optimizer: updates parameters in place from their accumulated gradients.
 ///
 /// State (momentum buffers, Adam moments, step counts) is kept per parameter under a key:
@@ -33,7 +36,12 @@ public protocol Optimizer {
 
 extension Optimizer {
     /// Updates every parameter of `model` (PyTorch's `optimizer.step()`).
+    ///
+    /// The first step of each model type also checks, by reflection, that the model's `visit`
+    /// reports every parameter stored in it, and warns once on standard error naming any it
+    /// leaves out (see `Module.unregisteredParameters()`).
     public mutating func step<M: Module>(_ model: inout M) where M.Scalar == Scalar {
+        UnregisteredParameterCheck.once(for: model)
         model.updateParameters { name, parameter in
             self.update(&parameter, key: name)
         }
@@ -44,5 +52,20 @@ extension Optimizer {
         for i in parameters.indices {
             update(&parameters[i], key: String(i))
         }
+    }
+}
+
+/// Warns once per model type about parameters a hand-written `visit` forgets.
+enum UnregisteredParameterCheck {
+    private static let checked = Mutex<Set<ObjectIdentifier>>([])
+
+    static func once<M: Module>(for model: M) {
+        let isNew = checked.withLock { $0.insert(ObjectIdentifier(M.self)).inserted }
+        guard isNew else { return }
+        let missing = model.unregisteredParameters()
+        guard !missing.isEmpty else { return }
+        let message = "loom: warning: \(M.self) stores tensors that require a gradient but its visit(_:) does not report them: "
+            + missing.joined(separator: ", ") + "; the optimizer will not update them and zeroGrad() will not clear them\n"
+        FileHandle.standardError.write(Data(message.utf8))
     }
 }
