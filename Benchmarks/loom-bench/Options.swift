@@ -10,6 +10,7 @@ struct BenchOptions {
     var sweep = false
     var bandwidth = false
     var memory = false
+    var memorySoak = false
     /// Internal: one point of the sweep, run in a fresh process by `--sweep`.
     var sweepPoint: Int? = nil
     var printLengths = false
@@ -17,7 +18,7 @@ struct BenchOptions {
     var mode: String? = nil
 
     static let usage = """
-        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--bandwidth] [--memory] [--print-lengths]
+        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--bandwidth] [--memory] [--memory-soak] [--print-lengths]
           --json        one JSON object per line instead of a table
           --threads N   threads the kernels may use (default 1)
           --config NAME run only this model config (see the list below)
@@ -28,6 +29,8 @@ struct BenchOptions {
           --bandwidth   memory bandwidth (read, copy, triad) against the streaming work of a training
                         step on a 76,487 x 100 embedding (dense Adam, embedding backward, clipGradNorm)
           --memory      the peak memory of one training step above the process's baseline
+          --memory-soak 10,000 training steps of tagger-step (or --config), resident size at steps
+                        1,000, 5,000 and 10,000 (memory stays flat)
           --mode MODE   time only "inference" or "train" (for profiling)
           --print-lengths  print each config's sequence lengths (to check them against Python's)
         configs: \(ModelConfig.all.map(\.name).joined(separator: ", "))
@@ -57,6 +60,7 @@ struct BenchOptions {
             case "--sweep": options.sweep = true
             case "--bandwidth": options.bandwidth = true
             case "--memory": options.memory = true
+            case "--memory-soak": options.memorySoak = true
             case "--print-lengths": options.printLengths = true
             case "--mode":
                 let mode = try value(for: argument)

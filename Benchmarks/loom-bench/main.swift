@@ -17,6 +17,8 @@ do {
         }
     } else if options.bandwidth {
         runBandwidthBenchmarks(options)
+    } else if options.memorySoak {
+        runMemorySoak(options)
     } else if options.memory {
         runMemoryBenchmarks(options)
     } else if options.kernels {
