@@ -35,6 +35,7 @@ public struct GradientCheckReport: CustomStringConvertible, Sendable {
 ///   - inputs: the points at which to check; they need not require gradients.
 ///   - epsilon: the finite-difference step.
 ///   - tolerance: the largest acceptable relative error.
+///   - seed: the seed of the random projection of the output.
 ///   - function: the computation to check, built from Loom ops.
 /// - Returns: the report; `passed` tells whether the check passed.
 public func gradientCheck(

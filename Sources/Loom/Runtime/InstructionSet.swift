@@ -8,7 +8,7 @@ import Darwin
 /// Every path is the same width-generic Swift source instantiated at a different width, and
 /// every path gives bitwise the same results (sums run in a fixed order whatever the width;
 /// see Docs/Performance.md), so the choice affects speed only. The path in effect is the
-/// innermost ``with(_:_:)`` scope's, or else ``default``: the `LOOM_ISA` environment variable
+/// innermost `with(_:_:)` scope's, or else ``default``: the `LOOM_ISA` environment variable
 /// (`avx512`, `avx2`, `neon` or `generic`) when it names an available path, otherwise the
 /// widest path the CPU supports.
 public enum InstructionSet: String, CaseIterable, Sendable, CustomStringConvertible {

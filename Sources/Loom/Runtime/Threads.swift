@@ -2,7 +2,7 @@ import Foundation
 
 /// How many threads Loom's kernels may use.
 ///
-/// The count in effect is the innermost ``withCount(_:_:)`` scope's, or else the process-wide
+/// The count in effect is the innermost `withCount(_:_:)` scope's, or else the process-wide
 /// ``defaultCount``. Changing it never changes results: work is split into a fixed partition
 /// of the output that depends only on the problem size and this count, and no two threads
 /// ever share a reduction.
@@ -16,7 +16,7 @@ public enum Threads {
 
     /// The process-wide default: the environment variable `LOOM_NUM_THREADS` when it holds a
     /// positive integer, otherwise the number of active processors. Setting it affects every
-    /// computation not inside a ``withCount(_:_:)`` scope.
+    /// computation not inside a `withCount(_:_:)` scope.
     public static var defaultCount: Int {
         get { defaultSetting.value }
         set { defaultSetting.value = max(1, newValue) }
@@ -47,7 +47,7 @@ public enum Threads {
 }
 
 /// Sets the default number of threads Loom's kernels use (PyTorch's `torch.set_num_threads`).
-/// A ``Threads/withCount(_:_:)`` scope overrides it.
+/// A `Threads.withCount(_:_:)` scope overrides it.
 public func setNumThreads(_ count: Int) { Threads.defaultCount = count }
 
 /// A lock-protected integer (the `Synchronization` module's `Atomic` needs macOS 15 on Apple

@@ -13,10 +13,10 @@ import Synchronization
 /// parameters both add into the same leaves. Its mutable state (inputs, backward function,
 /// accumulated gradient) is therefore kept behind a lock, and each walk keeps its own record
 /// of the nodes it visited, so concurrent walks never race.
-public final class GradNode<Scalar: TensorScalar>: Sendable {
+@usableFromInline final class GradNode<Scalar: TensorScalar>: Sendable {
     /// The backward function of an op: given the gradient of the op's output, the gradient
     /// of each input (in `inputs` order), or `nil` for an input that needs none.
-    public typealias Backward = (Tensor<Scalar>) -> [Tensor<Scalar>?]
+    typealias Backward = (Tensor<Scalar>) -> [Tensor<Scalar>?]
 
     /// The position on the tape: larger numbers were recorded later.
     let sequence: Int

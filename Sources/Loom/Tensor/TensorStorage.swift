@@ -2,11 +2,11 @@
 ///
 /// Tensors share a storage until one of them is mutated, at which point the mutating
 /// tensor copies it first (copy-on-write), so `Tensor` keeps value semantics.
-public final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
+@usableFromInline final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// The number of scalars in the buffer.
-    public let count: Int
+    @usableFromInline let count: Int
     /// The first scalar. Valid for `count` elements for the lifetime of the storage.
-    public let base: UnsafeMutablePointer<Scalar>
+    @usableFromInline let base: UnsafeMutablePointer<Scalar>
 
     /// Allocates uninitialized memory for `count` scalars. The caller must write every
     /// element before it is read.
