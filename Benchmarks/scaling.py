@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scaling of BiLSTM training with the longest length: Loom against PyTorch (issue 6).
+"""Scaling of BiLSTM training with the longest length: Loom against PyTorch.
 
 For T = 50, 100, 200, 400, 800: a BiLSTM(100→128), batch 32, lengths uniform in [T//3, T]
 (Python's random.Random(0), the first one T), one training step = forward + backward of

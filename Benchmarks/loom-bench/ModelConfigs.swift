@@ -1,7 +1,7 @@
 import Foundation
 import Loom
 
-// The model configs of PRODUCT.md ("loom-bench --json" contract), their FLOP counts (the
+// The model configs compared with PyTorch (the "loom-bench --json" contract), their FLOP counts (the
 // same formula as tools/pytorch_bench.py `rnn_flops`), and the workloads that time them.
 
 /// The recurrent cell of a config; the value is the number of gates (weight blocks).

@@ -1,7 +1,7 @@
 import Foundation
 import Loom
 
-// The scaling sweep of issue 6: training a BiLSTM(100→128) on a batch of 32 sequences with
+// The scaling sweep: training a BiLSTM(100→128) on a batch of 32 sequences with
 // lengths uniform in [T/3, T] (Python's `random.Random(0)`, the first one T), for growing
 // T. The time and the memory per real step (per unit of the sum of the lengths) must stay
 // flat. Each T runs in a fresh process (`--sweep-point T`), so that the peak resident set

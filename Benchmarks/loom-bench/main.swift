@@ -1,7 +1,7 @@
 import Foundation
 import Loom
 
-// loom-bench: kernel microbenchmarks (`--kernels`) and the model configs of PRODUCT.md.
+// loom-bench: kernel microbenchmarks (`--kernels`) and the model configs compared with PyTorch.
 // See Benchmarks/README.md.
 
 do {

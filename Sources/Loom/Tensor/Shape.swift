@@ -67,7 +67,7 @@ public enum Shape {
 }
 
 /// Stops the program with `message` when `condition` is false. Used for programming
-/// errors such as wrong shapes (PRODUCT.md's bad-input policy); unlike `precondition`, the
+/// errors such as wrong shapes (a wrong shape is a programming error, not bad data); unlike `precondition`, the
 /// message is printed in optimized builds too.
 @inlinable
 public func checkShape(_ condition: Bool, _ message: @autoclosure () -> String,
