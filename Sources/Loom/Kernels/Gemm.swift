@@ -1,5 +1,5 @@
-// The matrix multiply (GEMM): cache blocking, dispatch to concrete Float and Double code,
-// and the split over threads. Packing is in GemmPacking.swift, the register-blocked inner
+// The matrix multiply (GEMM): cache blocking, dispatch to concrete Float and Double code and
+// to the SIMD path's vector width and tile, and the split over threads. Packing is in GemmPacking.swift, the register-blocked inner
 // kernel in GemmMicrokernel.swift; Docs/Performance.md describes the design.
 
 extension Kernels {
@@ -36,6 +36,18 @@ extension Kernels {
         }
     }
 
+    /// The columns of a microkernel tile on `path` (NR): vectors per row times the lanes of
+    /// the path's vector for `S` (512-bit on avx512, 256-bit on avx2, 128-bit otherwise).
+    static func gemmColumnsPerTile<S: TensorScalar>(_ path: InstructionSet, _: S.Type) -> Int {
+        let lanes512 = 64 / MemoryLayout<S>.size
+        switch path {
+        case .avx512: return 4 * lanes512
+        case .avx2: return 2 * (lanes512 / 2)
+        case .neon: return 4 * (lanes512 / 4)
+        case .generic: return 2 * (lanes512 / 4)
+        }
+    }
+
     /// `gemm` for `Float`, with an explicit thread count.
     @usableFromInline
     static func gemmFloat(
@@ -62,24 +74,75 @@ extension Kernels {
     /// second thread costs more than it saves.
     static let gemmParallelThreshold = 1 << 18
 
+    /// The K blocking, the same on every path (so every path sums in the same order): at most
+    /// 256 steps for Float, 192 for Double, in nearly equal blocks.
+    @inline(__always)
+    static func gemmDepthBlock<S: TensorScalar>(_ k: Int, _: S.Type) -> Int {
+        gemmBlockSize(max(k, 1), limit: MemoryLayout<S>.size == 4 ? 256 : 192, granularity: 1)
+    }
+
     /// Splits C into a fixed partition of column blocks (or row blocks, when C has more
-    /// row tiles than column tiles) and runs `gemmSerial` on each part. The shared dimension
-    /// is never split, so each element of C gets the same arithmetic for any thread count.
+    /// row tiles than column tiles) and runs `gemmSerial` on each part, on the SIMD path in
+    /// effect. The shared dimension is never split, so each element of C gets the same
+    /// arithmetic for any thread count and on any path.
     @usableFromInline
     static func gemmParallel<S: TensorScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, threads: Int
     ) {
+        let path = InstructionSet.current
+        if S.self == Float.self {
+            let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))
+            switch path {
+            case .avx512:
+                gemmParallel(SIMD16<Float>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            case .avx2:
+                gemmParallel(SIMD8<Float>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            case .neon:
+                gemmParallel(SIMD4<Float>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            case .generic:
+                gemmParallel(SIMD4<Float>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            }
+        } else {
+            let (a, b, c) = (rebound(a, Double.self), rebound(b, Double.self), rebound(c, Double.self))
+            switch path {
+            case .avx512:
+                gemmParallel(SIMD8<Double>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            case .avx2:
+                gemmParallel(SIMD4<Double>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            case .neon:
+                gemmParallel(SIMD2<Double>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            case .generic:
+                gemmParallel(SIMD2<Double>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+            }
+        }
+    }
+
+    /// `gemmParallel` with the tile of one path: vectors of type `V`, `vectorsPerRow` of them
+    /// per tile row.
+    static func gemmParallel<V: SIMD>(
+        _: V.Type, vectorsPerRow: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, threads: Int
+    ) where V.Scalar: TensorScalar {
         if m <= 0 || n <= 0 { return }
         if k <= 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+        let tileRows = gemmRowsPerTile, tileColumns = vectorsPerRow * V.scalarCount
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
-            gemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            gemmSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                        a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
             return
         }
@@ -87,7 +150,8 @@ extension Kernels {
             let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
             Parallel.forEach(parts.count) { part in
                 let columns = parts[part]
-                gemmSerial(transposeA: transposeA, transposeB: transposeB, m: m, n: columns.count, k: k,
+                gemmSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, transposeB: transposeB,
+                           m: m, n: columns.count, k: k,
                            a, lda: lda, transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
                            c + columns.lowerBound, ldc: ldc, accumulate: accumulate)
             }
@@ -95,7 +159,8 @@ extension Kernels {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
             Parallel.forEach(parts.count) { part in
                 let rows = parts[part]
-                gemmSerial(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k,
+                gemmSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, transposeB: transposeB,
+                           m: rows.count, n: n, k: k,
                            transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b, ldb: ldb,
                            c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
             }
@@ -112,19 +177,21 @@ extension Kernels {
     }
 
     /// The single-threaded blocked product (Goto's loop order): for each block of columns of
-    /// C (≤ 4096), for each block of the shared dimension (≤ 256 steps, so a packed panel of B
-    /// stays in L1), pack that block of B, then for each block of rows (≤ 144 for Float, so
-    /// the packed A block stays in L2), pack it and run the microkernel over all tiles.
+    /// C (≤ 4096), for each block of the shared dimension (`gemmDepthBlock`, so a packed panel
+    /// of B stays in L1), pack that block of B, then for each block of rows (≤ 144 for Float,
+    /// so the packed A block stays in L2), pack it and run the microkernel over all tiles.
     /// For a given element of C the sum runs over the K blocks in order, and within a block
-    /// over its steps in order: the result depends only on K, never on M, N or the threads.
-    static func gemmSerial<S: TensorScalar>(
-        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
-        _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
-        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool
-    ) {
-        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+    /// over its steps in order: the result depends only on K, never on M, N, the threads or
+    /// the path.
+    static func gemmSerial<V: SIMD>(
+        _: V.Type, vectorsPerRow: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
+        let tileRows = gemmRowsPerTile, tileColumns = vectorsPerRow * V.scalarCount
         let isFloat = MemoryLayout<S>.size == 4
-        let kBlock = gemmBlockSize(k, limit: isFloat ? 256 : 192, granularity: 1)
+        let kBlock = gemmDepthBlock(k, S.self)
         let mBlock = gemmBlockSize(m, limit: isFloat ? 144 : 96, granularity: tileRows)
         let nBlock = gemmBlockSize(n, limit: 4096, granularity: tileColumns)
         let packedA = ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
@@ -137,7 +204,8 @@ extension Kernels {
             while depthStart < k {
                 let depth = min(kBlock, k - depthStart)
                 let overwrite = !accumulate && depthStart == 0
-                gemmPackB(transposeB ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
+                gemmPackB(V.self, tileColumns: tileColumns,
+                          transposeB ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
                           ldb: ldb, transposed: transposeB, kc: depth, columns: columns, into: packedB)
                 var rowStart = 0
                 while rowStart < m {
@@ -150,8 +218,8 @@ extension Kernels {
                         let tileWidth = min(tileColumns, columns - tileColumn)
                         var tileRow = 0
                         while tileRow < rows {
-                            gemmMicrokernel(kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
-                                            c + (rowStart + tileRow) * ldc + columnStart + tileColumn, ldc: ldc,
+                            gemmMicrokernel(V.self, vectorsPerRow: vectorsPerRow, kc: depth, UnsafePointer(packedA + tileRow * depth),
+                                            panelB, c + (rowStart + tileRow) * ldc + columnStart + tileColumn, ldc: ldc,
                                             rows: min(tileRows, rows - tileRow), columns: tileWidth, overwrite: overwrite)
                             tileRow += tileRows
                         }
@@ -169,12 +237,16 @@ extension Kernels {
 /// A right-hand operand op(B) `[K, N]` packed once into the panels the microkernel reads,
 /// for many products with the same B: the recurrent weight `W_hh` is multiplied by a small
 /// block of states at every time step, and packing it each time costs about as much as the
-/// product itself. The layout is exactly what `gemmSerial` packs block by block (column
-/// blocks, then K blocks, then 16- or 8-column panels), so `gemmPrepacked` computes bitwise
-/// the same result as `gemm` with the same operands.
+/// product itself. The layout is exactly what `gemmSerial` packs block by block on the path
+/// in effect when it is made (column blocks, then K blocks, then panels of that path's NR
+/// columns), and products with it run on that path, so `gemmPrepacked` computes bitwise the
+/// same result as `gemm` with the same operands.
 final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
     let k: Int, n: Int
     let kBlock: Int, nBlock: Int
+    /// The SIMD path the panels are laid out for, and its panel width.
+    let path: InstructionSet
+    let tileColumns: Int
     let packed: UnsafeMutablePointer<S>
     /// `offsets[columnBlock][depthBlock]`: where that block's panels start in `packed`.
     let offsets: [[Int]]
@@ -183,8 +255,10 @@ final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
     init(_ b: UnsafePointer<S>, ldb: Int, transposed: Bool, k: Int, n: Int) {
         self.k = k
         self.n = n
-        let tileColumns = Kernels.gemmColumnsPerTile(S.self)
-        kBlock = Kernels.gemmBlockSize(max(k, 1), limit: MemoryLayout<S>.size == 4 ? 256 : 192, granularity: 1)
+        path = InstructionSet.current
+        let tileColumns = Kernels.gemmColumnsPerTile(path, S.self)
+        self.tileColumns = tileColumns
+        kBlock = Kernels.gemmDepthBlock(k, S.self)
         nBlock = Kernels.gemmBlockSize(max(n, 1), limit: 4096, granularity: tileColumns)
         var offsets: [[Int]] = []
         var total = 0
@@ -206,13 +280,28 @@ final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
         self.offsets = offsets
         packed = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1) * MemoryLayout<S>.stride, alignment: 64)
             .bindMemory(to: S.self, capacity: max(total, 1))
-        columnStart = 0
+        let isFloat = S.self == Float.self
+        switch path {
+        case .avx512: isFloat ? pack(SIMD16<Float>.self, b, ldb: ldb, transposed: transposed)
+                              : pack(SIMD8<Double>.self, b, ldb: ldb, transposed: transposed)
+        case .avx2: isFloat ? pack(SIMD8<Float>.self, b, ldb: ldb, transposed: transposed)
+                            : pack(SIMD4<Double>.self, b, ldb: ldb, transposed: transposed)
+        case .neon, .generic: isFloat ? pack(SIMD4<Float>.self, b, ldb: ldb, transposed: transposed)
+                                      : pack(SIMD2<Double>.self, b, ldb: ldb, transposed: transposed)
+        }
+    }
+
+    private func pack<V: SIMD>(_: V.Type, _ source: UnsafePointer<S>, ldb: Int, transposed: Bool) where V.Scalar: TensorScalar {
+        let b = Kernels.rebound(source, V.Scalar.self)
+        let packed = Kernels.rebound(self.packed, V.Scalar.self)
+        var columnStart = 0
         for blockOffsets in offsets {
             let columns = min(nBlock, n - columnStart)
             var depthStart = 0
             for offset in blockOffsets {
                 let depth = min(kBlock, k - depthStart)
-                Kernels.gemmPackB(transposed ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
+                Kernels.gemmPackB(V.self, tileColumns: tileColumns,
+                                  transposed ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
                                   ldb: ldb, transposed: transposed, kc: depth, columns: columns, into: packed + offset)
                 depthStart += depth
             }
@@ -225,43 +314,98 @@ final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
 
 extension Kernels {
     /// `C[M, N] = op(A) · op(B)` (or `+=`) with op(B) already packed: the same arithmetic,
-    /// thread split and results as `gemm`, without packing B again.
+    /// thread split and results as `gemm`, without packing B again. Runs on the path `b` was
+    /// packed for.
     static func gemmPrepacked<S: TensorScalar>(
         transposeA: Bool, m: Int, _ a: UnsafePointer<S>, lda: Int, _ b: GemmPackedB<S>,
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, threads: Int = Threads.count
     ) {
+        if S.self == Float.self {
+            let (a, b, c) = (rebound(a, Float.self), unsafeBitCast(b, to: GemmPackedB<Float>.self), rebound(c, Float.self))
+            switch b.path {
+            case .avx512:
+                gemmPrepacked(SIMD16<Float>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            case .avx2:
+                gemmPrepacked(SIMD8<Float>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            case .neon:
+                gemmPrepacked(SIMD4<Float>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            case .generic:
+                gemmPrepacked(SIMD4<Float>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            }
+        } else {
+            let (a, b, c) = (rebound(a, Double.self), unsafeBitCast(b, to: GemmPackedB<Double>.self), rebound(c, Double.self))
+            switch b.path {
+            case .avx512:
+                gemmPrepacked(SIMD8<Double>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            case .avx2:
+                gemmPrepacked(SIMD4<Double>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            case .neon:
+                gemmPrepacked(SIMD2<Double>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            case .generic:
+                gemmPrepacked(SIMD2<Double>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                              accumulate: accumulate, threads: threads)
+            }
+        }
+    }
+
+    /// Reinterprets a pointer to a tensor scalar as a pointer to `T`, the same type checked by
+    /// the caller.
+    @inline(__always)
+    static func rebound<S, T>(_ pointer: UnsafePointer<S>, _: T.Type) -> UnsafePointer<T> {
+        UnsafeRawPointer(pointer).assumingMemoryBound(to: T.self)
+    }
+
+    @inline(__always)
+    static func rebound<S, T>(_ pointer: UnsafeMutablePointer<S>, _: T.Type) -> UnsafeMutablePointer<T> {
+        UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: T.self)
+    }
+
+    static func gemmPrepacked<V: SIMD>(
+        _: V.Type, vectorsPerRow: Int, transposeA: Bool, m: Int, _ a: UnsafePointer<V.Scalar>, lda: Int,
+        _ b: GemmPackedB<V.Scalar>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, threads: Int
+    ) where V.Scalar: TensorScalar {
         let n = b.n, k = b.k
         if m <= 0 || n <= 0 { return }
         if k <= 0 {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+        let tileRows = gemmRowsPerTile, tileColumns = b.tileColumns
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
-            gemmPrepackedSerial(transposeA: transposeA, rows: 0..<m, a, lda: lda, b, columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
+            gemmPrepackedSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
+                                columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
         } else if columnTiles >= rowTiles {
             let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
             Parallel.forEach(parts.count) { part in
-                gemmPrepackedSerial(transposeA: transposeA, rows: 0..<m, a, lda: lda, b, columns: parts[part], c, ldc: ldc,
-                                    accumulate: accumulate)
+                gemmPrepackedSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
+                                    columns: parts[part], c, ldc: ldc, accumulate: accumulate)
             }
         } else {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
             Parallel.forEach(parts.count) { part in
-                gemmPrepackedSerial(transposeA: transposeA, rows: parts[part], a, lda: lda, b, columns: 0..<n, c, ldc: ldc,
-                                    accumulate: accumulate)
+                gemmPrepackedSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, rows: parts[part], a, lda: lda, b,
+                                    columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
             }
         }
     }
 
     /// The rows and columns (a range starting on a panel boundary) of `gemmPrepacked` on one
     /// thread, in `gemmSerial`'s loop order.
-    static func gemmPrepackedSerial<S: TensorScalar>(
-        transposeA: Bool, rows rowRange: Range<Int>, _ a: UnsafePointer<S>, lda: Int, _ b: GemmPackedB<S>,
-        columns columnRange: Range<Int>, _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool
-    ) {
-        let tileRows = gemmRowsPerTile, tileColumns = gemmColumnsPerTile(S.self)
+    static func gemmPrepackedSerial<V: SIMD>(
+        _: V.Type, vectorsPerRow: Int, transposeA: Bool, rows rowRange: Range<Int>, _ a: UnsafePointer<V.Scalar>, lda: Int,
+        _ b: GemmPackedB<V.Scalar>, columns columnRange: Range<Int>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+        accumulate: Bool
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
+        let tileRows = gemmRowsPerTile, tileColumns = b.tileColumns
         let m = rowRange.count, k = b.k
         let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
         let kBlock = b.kBlock
@@ -286,8 +430,8 @@ extension Kernels {
                         let tileWidth = min(tileColumns, high - column)
                         var tileRow = 0
                         while tileRow < blockRows {
-                            gemmMicrokernel(kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
-                                            c + (firstRow + tileRow) * ldc + column, ldc: ldc,
+                            gemmMicrokernel(V.self, vectorsPerRow: vectorsPerRow, kc: depth, UnsafePointer(packedA + tileRow * depth),
+                                            panelB, c + (firstRow + tileRow) * ldc + column, ldc: ldc,
                                             rows: min(tileRows, blockRows - tileRow), columns: tileWidth, overwrite: overwrite)
                             tileRow += tileRows
                         }

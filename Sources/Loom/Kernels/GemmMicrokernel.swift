@@ -1,100 +1,138 @@
-// The register-blocked inner kernel of the matrix multiply.
+// The register-blocked inner kernels of the matrix multiply.
 //
-// One call computes a tile of `gemmRowsPerTile` (6) rows by `2 * Vector.scalarCount` columns
-// of C (6 x 16 for Float with SIMD8, 6 x 8 for Double with SIMD4) over `kc` steps of the
-// shared dimension. The 12 accumulators, the two vectors of B and the broadcast element of A
-// take 15 of the 16 YMM registers. Both operands come packed (see GemmPacking.swift): A as
-// `kc` groups of 6 consecutive elements, B as `kc` groups of `2 * width` consecutive elements,
-// so every load in the loop is contiguous and the loop is pure loads, broadcasts and FMAs.
+// One call computes a tile of `gemmRowsPerTile` (6) rows by NR columns of C over `kc` steps of
+// the shared dimension, where NR is 2 or 4 vectors of the path's width V:
+//
+// | path    | V (Float / Double)      | vectors per row | Float tile | accumulators |
+// |---------|-------------------------|-----------------|------------|--------------|
+// | avx512  | SIMD16 / SIMD8 (512-bit) | 4              | 6 x 64     | 24 of 32 registers |
+// | avx2    | SIMD8 / SIMD4 (256-bit)  | 2              | 6 x 16     | 12 of 16 registers |
+// | neon    | SIMD4 / SIMD2 (128-bit)  | 4              | 6 x 16     | 24 of 32 registers |
+// | generic | SIMD4 / SIMD2 (128-bit)  | 2              | 6 x 8      | 12 of 16 registers |
+//
+// Both operands come packed (see GemmPacking.swift): A as `kc` groups of 6 consecutive
+// elements, B as `kc` groups of NR consecutive elements, so the loop is pure loads,
+// broadcasts and FMAs. Every element of C is the sum over p in order, one fused multiply-add
+// per step starting from zero, whatever the tile: the result depends only on its row of A, its
+// column of B and the K blocking, never on the path.
 
-/// Rows of C a microkernel tile covers (the "MR" of the literature).
+/// Rows of C a microkernel tile covers (the "MR" of the literature), on every path.
 @usableFromInline let gemmRowsPerTile = 6
 
 extension Kernels {
-    /// Columns of C a microkernel tile covers (the "NR"): two SIMD vectors.
+    /// Computes one 6 x (`vectorsPerRow` · V.scalarCount) tile (see `gemmMicrokernel2` and
+    /// `gemmMicrokernel4`).
     @inline(__always)
-    static func gemmColumnsPerTile<S: TensorScalar>(_: S.Type) -> Int { 2 * S.Vector.scalarCount }
+    static func gemmMicrokernel<V: SIMD>(
+        _: V.Type, vectorsPerRow: Int, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+    ) where V.Scalar: TensorScalar {
+        if vectorsPerRow == 4 {
+            gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        } else {
+            gemmMicrokernel2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        }
+    }
 
-    /// Computes `tile = Σ_p packedA[p] ⊗ packedB[p]` over `kc` steps and writes the top-left
-    /// `rows x columns` of the tile to `c` (row stride `ldc`): stored when `overwrite`, added
-    /// to what `c` holds otherwise. The sum over `p` runs in order, one FMA per step, so the
-    /// result for an element of C depends only on its row of A and column of B.
+    /// The 6 x 2V tile: `tile = Σ_p packedA[p] ⊗ packedB[p]` over `kc` steps, then the top-left
+    /// `rows x columns` of it stored to `c` (row stride `ldc`) when `overwrite`, added otherwise.
     @inline(never)
-    static func gemmMicrokernel<S: TensorScalar>(
-        kc: Int, _ packedA: UnsafePointer<S>, _ packedB: UnsafePointer<S>,
-        _ c: UnsafeMutablePointer<S>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
-    ) {
-        typealias V = S.Vector
+    static func gemmMicrokernel2<V: SIMD>(
+        _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+    ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
-        let tileColumns = 2 * width
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         var a = packedA, b = packedB
-        var remaining = kc
-        while remaining > 0 {
+        for _ in 0..<kc {
             let b0 = load(V.self, b), b1 = load(V.self, b + width)
-            var broadcast = V(repeating: a[0])
-            c00.addProduct(broadcast, b0); c01.addProduct(broadcast, b1)
-            broadcast = V(repeating: a[1])
-            c10.addProduct(broadcast, b0); c11.addProduct(broadcast, b1)
-            broadcast = V(repeating: a[2])
-            c20.addProduct(broadcast, b0); c21.addProduct(broadcast, b1)
-            broadcast = V(repeating: a[3])
-            c30.addProduct(broadcast, b0); c31.addProduct(broadcast, b1)
-            broadcast = V(repeating: a[4])
-            c40.addProduct(broadcast, b0); c41.addProduct(broadcast, b1)
-            broadcast = V(repeating: a[5])
-            c50.addProduct(broadcast, b0); c51.addProduct(broadcast, b1)
+            var x = V(repeating: a[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
+            x = V(repeating: a[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
+            x = V(repeating: a[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
+            x = V(repeating: a[3]); c30.addProduct(x, b0); c31.addProduct(x, b1)
+            x = V(repeating: a[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
+            x = V(repeating: a[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
             a += gemmRowsPerTile
-            b += tileColumns
-            remaining -= 1
+            b += 2 * width
         }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
+            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        }
+    }
 
-        @inline(__always)
-        func write(_ left: V, _ right: V, to row: UnsafeMutablePointer<S>) {
-            if overwrite {
-                left.store(to: row)
-                right.store(to: row + width)
-            } else {
-                (load(V.self, row) + left).store(to: row)
-                (load(V.self, row + width) + right).store(to: row + width)
-            }
+    /// The 6 x 4V tile (for 32-register files): as `gemmMicrokernel2`, twice as wide.
+    @inline(never)
+    static func gemmMicrokernel4<V: SIMD>(
+        _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V()
+        var c20 = V(), c21 = V(), c22 = V(), c23 = V(), c30 = V(), c31 = V(), c32 = V(), c33 = V()
+        var c40 = V(), c41 = V(), c42 = V(), c43 = V(), c50 = V(), c51 = V(), c52 = V(), c53 = V()
+        var a = packedA, b = packedB
+        for _ in 0..<kc {
+            let b0 = load(V.self, b), b1 = load(V.self, b + width)
+            let b2 = load(V.self, b + 2 * width), b3 = load(V.self, b + 3 * width)
+            var x = V(repeating: a[0])
+            c00.addProduct(x, b0); c01.addProduct(x, b1); c02.addProduct(x, b2); c03.addProduct(x, b3)
+            x = V(repeating: a[1])
+            c10.addProduct(x, b0); c11.addProduct(x, b1); c12.addProduct(x, b2); c13.addProduct(x, b3)
+            x = V(repeating: a[2])
+            c20.addProduct(x, b0); c21.addProduct(x, b1); c22.addProduct(x, b2); c23.addProduct(x, b3)
+            x = V(repeating: a[3])
+            c30.addProduct(x, b0); c31.addProduct(x, b1); c32.addProduct(x, b2); c33.addProduct(x, b3)
+            x = V(repeating: a[4])
+            c40.addProduct(x, b0); c41.addProduct(x, b1); c42.addProduct(x, b2); c43.addProduct(x, b3)
+            x = V(repeating: a[5])
+            c50.addProduct(x, b0); c51.addProduct(x, b1); c52.addProduct(x, b2); c53.addProduct(x, b3)
+            a += gemmRowsPerTile
+            b += 4 * width
         }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 24) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03
+            tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13
+            tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23
+            tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33
+            tile[16] = c40; tile[17] = c41; tile[18] = c42; tile[19] = c43
+            tile[20] = c50; tile[21] = c51; tile[22] = c52; tile[23] = c53
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 4, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        }
+    }
 
-        if rows == gemmRowsPerTile && columns == tileColumns {
-            write(c00, c01, to: c)
-            write(c10, c11, to: c + ldc)
-            write(c20, c21, to: c + 2 * ldc)
-            write(c30, c31, to: c + 3 * ldc)
-            write(c40, c41, to: c + 4 * ldc)
-            write(c50, c51, to: c + 5 * ldc)
-            return
-        }
-        if columns == tileColumns {
-            // A tile cut by the bottom edge of C: full rows, fewer of them.
-            write(c00, c01, to: c)
-            if rows > 1 { write(c10, c11, to: c + ldc) }
-            if rows > 2 { write(c20, c21, to: c + 2 * ldc) }
-            if rows > 3 { write(c30, c31, to: c + 3 * ldc) }
-            if rows > 4 { write(c40, c41, to: c + 4 * ldc) }
-            return
-        }
-        // A tile cut by the right edge of C: spill the accumulators and write only the part inside C.
-        withUnsafeTemporaryAllocation(of: S.self, capacity: gemmRowsPerTile * tileColumns) { buffer in
-            let tile = buffer.baseAddress!
-            c00.store(to: tile); c01.store(to: tile + width)
-            c10.store(to: tile + tileColumns); c11.store(to: tile + tileColumns + width)
-            c20.store(to: tile + 2 * tileColumns); c21.store(to: tile + 2 * tileColumns + width)
-            c30.store(to: tile + 3 * tileColumns); c31.store(to: tile + 3 * tileColumns + width)
-            c40.store(to: tile + 4 * tileColumns); c41.store(to: tile + 4 * tileColumns + width)
-            c50.store(to: tile + 5 * tileColumns); c51.store(to: tile + 5 * tileColumns + width)
+    /// Writes the top-left `rows x columns` of an accumulated tile (6 rows of `vectorsPerRow`
+    /// vectors) to `c`: stored when `overwrite`, added to what `c` holds otherwise.
+    @inline(__always)
+    static func gemmWriteTile<V: SIMD>(
+        _ tile: UnsafeMutablePointer<V>, vectorsPerRow: Int, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
+        rows: Int, columns: Int, overwrite: Bool
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        if columns == vectorsPerRow * width {
             for i in 0..<rows {
-                let source = tile + i * tileColumns, target = c + i * ldc
-                if overwrite {
-                    for j in 0..<columns { target[j] = source[j] }
-                } else {
-                    for j in 0..<columns { target[j] = target[j] + source[j] }
+                let row = c + i * ldc
+                for j in 0..<vectorsPerRow {
+                    let value = tile[i * vectorsPerRow + j]
+                    if overwrite {
+                        value.store(to: row + j * width)
+                    } else {
+                        (load(V.self, row + j * width) + value).store(to: row + j * width)
+                    }
                 }
+            }
+            return
+        }
+        // A tile cut by the right edge of C: write only the part inside C.
+        let scalars = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: V.Scalar.self)
+        for i in 0..<rows {
+            let source = scalars + i * vectorsPerRow * width, target = c + i * ldc
+            if overwrite {
+                for j in 0..<columns { target[j] = source[j] }
+            } else {
+                for j in 0..<columns { target[j] = target[j] + source[j] }
             }
         }
     }

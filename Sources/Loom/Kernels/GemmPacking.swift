@@ -5,8 +5,9 @@
 // Packed A (a block of `rows x kc` of op(A)): consecutive panels of 6 rows; inside a panel,
 // for each step p of the shared dimension, the 6 elements A[i, p] of its rows. Rows past the
 // end of A are zero.
-// Packed B (a block of `kc x columns` of op(B)): consecutive panels of NR columns; inside a
-// panel, for each step p, the NR elements B[p, j] of its columns. Columns past the end are zero.
+// Packed B (a block of `kc x columns` of op(B)): consecutive panels of NR columns (NR depends
+// on the SIMD path: see GemmMicrokernel.swift); inside a panel, for each step p, the NR
+// elements B[p, j] of its columns. Columns past the end are zero.
 
 extension Kernels {
     /// Packs the `rows x kc` block of op(A) whose top-left element is at `a` (op(A) is `A`,
@@ -65,26 +66,26 @@ extension Kernels {
 
     /// Packs the `kc x columns` block of op(B) whose top-left element is at `b` (op(B) is `B`,
     /// or `Bᵀ` when `transposed`, with `B` stored row-major with row stride `ldb`) into
-    /// `packed`, which holds `ceil(columns / NR) * NR * kc` elements.
+    /// `packed`, in panels of `tileColumns` (a multiple of V's width and of 8 Float / 4 Double
+    /// columns), which holds `ceil(columns / tileColumns) * tileColumns * kc` elements.
     @inline(__always)
-    static func gemmPackB<S: TensorScalar>(
-        _ b: UnsafePointer<S>, ldb: Int, transposed: Bool, kc: Int, columns: Int,
-        into packed: UnsafeMutablePointer<S>
-    ) {
-        typealias V = S.Vector
+    static func gemmPackB<V: SIMD>(
+        _: V.Type, tileColumns: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int, transposed: Bool, kc: Int, columns: Int,
+        into packed: UnsafeMutablePointer<V.Scalar>
+    ) where V.Scalar: TensorScalar {
+        typealias S = V.Scalar
         let width = V.scalarCount
-        let tileColumns = gemmColumnsPerTile(S.self)
         var target = packed
         var panelStart = 0
         while panelStart < columns {
             let panelColumns = min(tileColumns, columns - panelStart)
             if transposed && panelColumns == tileColumns && S.self == Float.self {
                 gemmPackTransposedPanel(UnsafeRawPointer(b + panelStart * ldb).assumingMemoryBound(to: Float.self),
-                                        ldb: ldb, kc: kc,
+                                        ldb: ldb, kc: kc, tileColumns: tileColumns,
                                         into: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Float.self))
             } else if transposed && panelColumns == tileColumns && S.self == Double.self {
                 gemmPackTransposedPanel(UnsafeRawPointer(b + panelStart * ldb).assumingMemoryBound(to: Double.self),
-                                        ldb: ldb, kc: kc,
+                                        ldb: ldb, kc: kc, tileColumns: tileColumns,
                                         into: UnsafeMutableRawPointer(target).assumingMemoryBound(to: Double.self))
             } else if transposed {
                 // op(B)[p, j] = B[j, p]: read each stored row contiguously, write with stride NR.
@@ -101,8 +102,11 @@ extension Kernels {
                 if panelColumns == tileColumns {
                     for p in 0..<kc {
                         let row = source + p * ldb, out = target + p * tileColumns
-                        load(V.self, row).store(to: out)
-                        load(V.self, row + width).store(to: out + width)
+                        var j = 0
+                        while j < tileColumns {
+                            load(V.self, row + j).store(to: out + j)
+                            j += width
+                        }
                     }
                 } else {
                     for p in 0..<kc {
@@ -116,16 +120,16 @@ extension Kernels {
         }
     }
 
-    /// Packs one full panel of 16 columns of op(B) = Bᵀ for Float: 16 stored rows of `B`
-    /// (row stride `ldb`), `kc` elements each, become `kc` groups of 16. Works on 8x8 blocks
-    /// transposed in registers, then finishes the last `kc % 8` steps element by element.
+    /// Packs one full panel of `tileColumns` (a multiple of 8) columns of op(B) = Bᵀ for Float:
+    /// that many stored rows of `B` (row stride `ldb`), `kc` elements each, become `kc` groups of
+    /// `tileColumns`. Works on 8x8 blocks transposed in registers, then finishes the last
+    /// `kc % 8` steps element by element.
     @inline(__always)
     static func gemmPackTransposedPanel(
-        _ b: UnsafePointer<Float>, ldb: Int, kc: Int, into packed: UnsafeMutablePointer<Float>
+        _ b: UnsafePointer<Float>, ldb: Int, kc: Int, tileColumns: Int, into packed: UnsafeMutablePointer<Float>
     ) {
         typealias V = SIMD8<Float>
-        let tileColumns = 16
-        for half in 0..<2 {
+        for half in 0..<(tileColumns / 8) {
             let rows = b + half * 8 * ldb, out = packed + half * 8
             var p = 0
             while p + 8 <= kc {
@@ -148,15 +152,14 @@ extension Kernels {
         }
     }
 
-    /// Packs one full panel of 8 columns of op(B) = Bᵀ for Double, with 4x4 register
-    /// transposes (see the Float version).
+    /// Packs one full panel of `tileColumns` (a multiple of 4) columns of op(B) = Bᵀ for
+    /// Double, with 4x4 register transposes (see the Float version).
     @inline(__always)
     static func gemmPackTransposedPanel(
-        _ b: UnsafePointer<Double>, ldb: Int, kc: Int, into packed: UnsafeMutablePointer<Double>
+        _ b: UnsafePointer<Double>, ldb: Int, kc: Int, tileColumns: Int, into packed: UnsafeMutablePointer<Double>
     ) {
         typealias V = SIMD4<Double>
-        let tileColumns = 8
-        for half in 0..<2 {
+        for half in 0..<(tileColumns / 4) {
             let rows = b + half * 4 * ldb, out = packed + half * 4
             var p = 0
             while p + 4 <= kc {
