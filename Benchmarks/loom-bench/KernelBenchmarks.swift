@@ -41,27 +41,40 @@ struct GemmShape {
 
 /// The peak the percentages refer to, and how it was found.
 struct PeakEstimate {
-    /// GFLOP/s of one core running independent 256-bit FMAs back to back (measured).
+    /// The SIMD path whose widest vector the peak loop uses.
+    let path: InstructionSet
+    /// Lanes of that vector (Float).
+    let lanes: Int
+    /// GFLOP/s of one core running independent FMAs of that width back to back (measured).
     let measuredGflops: Double
-    /// 32 Float flops per cycle (2 FMA pipes x 8 lanes x 2 flops) x the clock of /proc/cpuinfo.
+    /// 2 FMA pipes x lanes x 2 flops x the clock of /proc/cpuinfo (assumes full-width pipes).
     let nominalGflops: Double?
     let clockMHz: Double?
 
-    /// Measures the FMA peak: 12 independent chains of SIMD8<Float> FMAs (enough to cover
-    /// the latency of both FMA pipes), best of several runs.
+    /// Measures the FMA peak of the SIMD path in effect: 12 independent chains of FMAs on its
+    /// widest Float vector (enough to cover the latency of both FMA pipes), best of 5 runs.
     static func measure() -> PeakEstimate {
-        let iterations = 20_000_000
+        let path = InstructionSet.current
+        let lanes: Int
+        let run: (Int, Float) -> Float
+        switch path {
+        case .avx512: lanes = 16; run = { fmaChains(SIMD16<Float>.self, iterations: $0, seed: $1) }
+        case .avx2: lanes = 8; run = { fmaChains(SIMD8<Float>.self, iterations: $0, seed: $1) }
+        case .neon, .generic: lanes = 4; run = { fmaChains(SIMD4<Float>.self, iterations: $0, seed: $1) }
+        }
+        let iterations = 160_000_000 / lanes
         var best = 0.0
         var sink: Float = 0
         for _ in 0..<5 {
             let start = monotonicNanoseconds()
-            sink += fmaChains(iterations: iterations, seed: sink * 1e-30 + 1)
+            sink += run(iterations, sink * 1e-30 + 1)
             let seconds = Double(monotonicNanoseconds() - start) / 1e9
-            best = max(best, Double(iterations) * 12 * 8 * 2 / seconds / 1e9)
+            best = max(best, Double(iterations) * 12 * Double(lanes) * 2 / seconds / 1e9)
         }
         if sink == 42 { print("") }  // keep the result observable
         let clock = cpuClockMHz()
-        return PeakEstimate(measuredGflops: best, nominalGflops: clock.map { 32 * $0 / 1000 }, clockMHz: clock)
+        return PeakEstimate(path: path, lanes: lanes, measuredGflops: best,
+                            nominalGflops: clock.map { 4 * Double(lanes) * $0 / 1000 }, clockMHz: clock)
     }
 
     /// The first "cpu MHz" line of /proc/cpuinfo, if any.
@@ -77,8 +90,7 @@ struct PeakEstimate {
 }
 
 @inline(never)
-func fmaChains(iterations: Int, seed: Float) -> Float {
-    typealias V = SIMD8<Float>
+func fmaChains<V: SIMD>(_: V.Type, iterations: Int, seed: Float) -> Float where V.Scalar == Float {
     let x = V(repeating: 0.999_999), y = V(repeating: 1e-7)
     var c0 = V(repeating: seed), c1 = c0 + 1, c2 = c0 + 2, c3 = c0 + 3, c4 = c0 + 4, c5 = c0 + 5
     var c6 = c0 + 6, c7 = c0 + 7, c8 = c0 + 8, c9 = c0 + 9, c10 = c0 + 10, c11 = c0 + 11
@@ -139,15 +151,12 @@ func blackHole<T>(_ value: T) { _ = value }
 func runKernelBenchmarks(_ options: BenchOptions) {
     let peak = PeakEstimate.measure()
     let reference = peak.measuredGflops
-    if options.json {
-        var fields = ["\"peak\": \"fma-loop\"", "\"peak_gflops\": \(rounded(peak.measuredGflops, decimals: 2))"]
-        if let nominal = peak.nominalGflops { fields.append("\"nominal_peak_gflops\": \(rounded(nominal, decimals: 2))") }
-        print("{" + fields.joined(separator: ", ") + "}")
-    } else {
+    if !options.json {
+        print("SIMD path: \(peak.path) (LOOM_ISA or --isa to choose)")
         print("Float FMA peak, one core: \(formatted(peak.measuredGflops, decimals: 1)) GFLOP/s measured "
-              + "(12 independent chains of 8-lane FMAs)")
+              + "(12 independent chains of \(peak.lanes)-lane FMAs)")
         if let nominal = peak.nominalGflops, let clock = peak.clockMHz {
-            print("  nominal: 2 FMA pipes x 8 lanes x 2 flops x \(formatted(clock, decimals: 0)) MHz (/proc/cpuinfo) "
+            print("  nominal: 2 FMA pipes x \(peak.lanes) lanes x 2 flops x \(formatted(clock, decimals: 0)) MHz (/proc/cpuinfo) "
                   + "= \(formatted(nominal, decimals: 1)) GFLOP/s")
         }
         print("threads: \(options.threads); median of \(options.reps) samples; % of the measured peak x threads\n")
@@ -158,9 +167,10 @@ func runKernelBenchmarks(_ options: BenchOptions) {
         let result = benchmarkGemm(shape, threads: options.threads, reps: options.reps)
         let percent = 100 * result.gflops / (reference * Double(options.threads))
         if options.json {
-            print("{\"kernel\": \"\(shape.name)\", \"threads\": \(options.threads), "
-                  + "\"median_ms\": \(rounded(result.medianMilliseconds, decimals: 4)), "
-                  + "\"gflops\": \(rounded(result.gflops, decimals: 2)), \"peak_percent\": \(rounded(percent, decimals: 1))}")
+            print("{\"kernel\": \"\(shape.name)\", \"threads\": \(options.threads), \"isa\": \"\(peak.path)\", "
+                  + "\"gflops\": \(rounded(result.gflops, decimals: 2)), "
+                  + "\"peak_gflops\": \(rounded(reference * Double(options.threads), decimals: 2)), "
+                  + "\"median_ms\": \(rounded(result.medianMilliseconds, decimals: 4)), \"peak_percent\": \(rounded(percent, decimals: 1))}")
         } else {
             print(padded(shape.name, 24) + padded(shape.label, 20)
                   + padded(formatted(result.medianMilliseconds, decimals: 4), 12, right: true)

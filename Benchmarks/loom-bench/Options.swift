@@ -1,3 +1,4 @@
+import Loom
 import Foundation
 
 /// The command line of loom-bench.
@@ -11,6 +12,8 @@ struct BenchOptions {
     var bandwidth = false
     var memory = false
     var memorySoak = false
+    /// The SIMD path to run (`--isa`), or nil for the default (`LOOM_ISA` or the detected one).
+    var isa: InstructionSet?
     /// Internal: one point of the sweep, run in a fresh process by `--sweep`.
     var sweepPoint: Int? = nil
     var printLengths = false
@@ -31,6 +34,7 @@ struct BenchOptions {
           --memory      the peak memory of one training step above the process's baseline
           --memory-soak 10,000 training steps of tagger-step (or --config), resident size at steps
                         1,000, 5,000 and 10,000 (memory stays flat)
+          --isa NAME    run the SIMD path NAME (avx512, avx2, neon, generic) instead of the default
           --mode MODE   time only "inference" or "train" (for profiling)
           --print-lengths  print each config's sequence lengths (to check them against Python's)
         configs: \(ModelConfig.all.map(\.name).joined(separator: ", "))
@@ -61,6 +65,12 @@ struct BenchOptions {
             case "--bandwidth": options.bandwidth = true
             case "--memory": options.memory = true
             case "--memory-soak": options.memorySoak = true
+            case "--isa":
+                let name = try value(for: argument)
+                guard let path = InstructionSet(rawValue: name) else {
+                    throw BenchError("--isa expects one of \(InstructionSet.allCases.map(\.rawValue).joined(separator: ", ")), got '\(name)'")
+                }
+                options.isa = path
             case "--print-lengths": options.printLengths = true
             case "--mode":
                 let mode = try value(for: argument)

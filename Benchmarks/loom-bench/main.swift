@@ -7,6 +7,18 @@ import Loom
 do {
     let options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
     Threads.defaultCount = options.threads
+    InstructionSet.with(options.isa ?? InstructionSet.current) { run(options) }
+} catch let error as BenchError {
+    if error.isHelp {
+        print(error.message)
+        exit(0)
+    }
+    FileHandle.standardError.write(Data("loom-bench: \(error.message)\n".utf8))
+    exit(2)
+}
+
+/// Runs the benchmarks the options select.
+func run(_ options: BenchOptions) {
     if let steps = options.sweepPoint {
         runSweepPoint(steps: steps, options)
     } else if options.sweep {
@@ -26,11 +38,4 @@ do {
     } else {
         runModelBenchmarks(options)
     }
-} catch let error as BenchError {
-    if error.isHelp {
-        print(error.message)
-        exit(0)
-    }
-    FileHandle.standardError.write(Data("loom-bench: \(error.message)\n".utf8))
-    exit(2)
 }

@@ -36,12 +36,18 @@ extension Kernels {
         }
     }
 
-    /// The columns of a microkernel tile on `path` (NR): vectors per row times the lanes of
-    /// the path's vector for `S` (512-bit on avx512, 256-bit on avx2, 128-bit otherwise).
-    static func gemmColumnsPerTile<S: TensorScalar>(_ path: InstructionSet, _: S.Type) -> Int {
+    /// Vectors per tile row on the 512-bit path: 4 (a 6 x 64 Float tile), or 2 when C has
+    /// fewer columns than that, where a 4-vector tile would compute mostly padding.
+    @inline(__always)
+    static func gemmWideVectorsPerRow(n: Int, lanes: Int) -> Int { n >= 4 * lanes ? 4 : 2 }
+
+    /// The columns of a microkernel tile on `path` (NR) for products with `n` columns:
+    /// vectors per row times the lanes of the path's vector for `S` (512-bit on avx512,
+    /// 256-bit on avx2, 128-bit otherwise).
+    static func gemmColumnsPerTile<S: TensorScalar>(_ path: InstructionSet, _: S.Type, n: Int) -> Int {
         let lanes512 = 64 / MemoryLayout<S>.size
         switch path {
-        case .avx512: return 4 * lanes512
+        case .avx512: return gemmWideVectorsPerRow(n: n, lanes: lanes512) * lanes512
         case .avx2: return 2 * (lanes512 / 2)
         case .neon: return 4 * (lanes512 / 4)
         case .generic: return 2 * (lanes512 / 4)
@@ -96,7 +102,7 @@ extension Kernels {
             let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))
             switch path {
             case .avx512:
-                gemmParallel(SIMD16<Float>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD16<Float>.self, vectorsPerRow: gemmWideVectorsPerRow(n: n, lanes: 16), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .avx2:
                 gemmParallel(SIMD8<Float>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -112,7 +118,7 @@ extension Kernels {
             let (a, b, c) = (rebound(a, Double.self), rebound(b, Double.self), rebound(c, Double.self))
             switch path {
             case .avx512:
-                gemmParallel(SIMD8<Double>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD8<Double>.self, vectorsPerRow: gemmWideVectorsPerRow(n: n, lanes: 8), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .avx2:
                 gemmParallel(SIMD4<Double>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -256,7 +262,7 @@ final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
         self.k = k
         self.n = n
         path = InstructionSet.current
-        let tileColumns = Kernels.gemmColumnsPerTile(path, S.self)
+        let tileColumns = Kernels.gemmColumnsPerTile(path, S.self, n: n)
         self.tileColumns = tileColumns
         kBlock = Kernels.gemmDepthBlock(k, S.self)
         nBlock = Kernels.gemmBlockSize(max(n, 1), limit: 4096, granularity: tileColumns)
@@ -324,7 +330,7 @@ extension Kernels {
             let (a, b, c) = (rebound(a, Float.self), unsafeBitCast(b, to: GemmPackedB<Float>.self), rebound(c, Float.self))
             switch b.path {
             case .avx512:
-                gemmPrepacked(SIMD16<Float>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD16<Float>.self, vectorsPerRow: b.tileColumns / 16, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .avx2:
                 gemmPrepacked(SIMD8<Float>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
@@ -340,7 +346,7 @@ extension Kernels {
             let (a, b, c) = (rebound(a, Double.self), unsafeBitCast(b, to: GemmPackedB<Double>.self), rebound(c, Double.self))
             switch b.path {
             case .avx512:
-                gemmPrepacked(SIMD8<Double>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD8<Double>.self, vectorsPerRow: b.tileColumns / 8, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .avx2:
                 gemmPrepacked(SIMD4<Double>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,

@@ -10,9 +10,15 @@ package enum VectorMath {
     /// e^x per lane.
     @inlinable @inline(__always)
     package static func exp<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
-        if let v = x as? SIMD16<Float> { return unsafeBitCast(floatExp(v), to: V.self) }
-        if let v = x as? SIMD8<Float> { return unsafeBitCast(floatExp(v), to: V.self) }
-        if let v = x as? SIMD4<Float> { return unsafeBitCast(floatExp(v), to: V.self) }
+        if V.Scalar.self == Float.self {
+            // Type checks that fold away once specialized (a dynamic cast would not).
+            switch V.scalarCount {
+            case 16: return unsafeBitCast(floatExp(unsafeBitCast(x, to: SIMD16<Float>.self)), to: V.self)
+            case 8: return unsafeBitCast(floatExp(unsafeBitCast(x, to: SIMD8<Float>.self)), to: V.self)
+            case 4: return unsafeBitCast(floatExp(unsafeBitCast(x, to: SIMD4<Float>.self)), to: V.self)
+            default: break
+            }
+        }
         var result = x
         for lane in 0..<V.scalarCount { result[lane] = V.Scalar.exp(x[lane]) }
         return result
@@ -21,9 +27,15 @@ package enum VectorMath {
     /// 1 / (1 + e^-x) per lane, without overflow for large |x|.
     @inlinable @inline(__always)
     package static func sigmoid<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
-        if let v = x as? SIMD16<Float> { return unsafeBitCast(floatSigmoid(v), to: V.self) }
-        if let v = x as? SIMD8<Float> { return unsafeBitCast(floatSigmoid(v), to: V.self) }
-        if let v = x as? SIMD4<Float> { return unsafeBitCast(floatSigmoid(v), to: V.self) }
+        if V.Scalar.self == Float.self {
+            // Type checks that fold away once specialized (a dynamic cast would not).
+            switch V.scalarCount {
+            case 16: return unsafeBitCast(floatSigmoid(unsafeBitCast(x, to: SIMD16<Float>.self)), to: V.self)
+            case 8: return unsafeBitCast(floatSigmoid(unsafeBitCast(x, to: SIMD8<Float>.self)), to: V.self)
+            case 4: return unsafeBitCast(floatSigmoid(unsafeBitCast(x, to: SIMD4<Float>.self)), to: V.self)
+            default: break
+            }
+        }
         var result = x
         for lane in 0..<V.scalarCount { result[lane] = SigmoidKernel.apply(x[lane]) }
         return result
@@ -32,9 +44,15 @@ package enum VectorMath {
     /// tanh(x) per lane.
     @inlinable @inline(__always)
     package static func tanh<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
-        if let v = x as? SIMD16<Float> { return unsafeBitCast(floatTanh(v), to: V.self) }
-        if let v = x as? SIMD8<Float> { return unsafeBitCast(floatTanh(v), to: V.self) }
-        if let v = x as? SIMD4<Float> { return unsafeBitCast(floatTanh(v), to: V.self) }
+        if V.Scalar.self == Float.self {
+            // Type checks that fold away once specialized (a dynamic cast would not).
+            switch V.scalarCount {
+            case 16: return unsafeBitCast(floatTanh(unsafeBitCast(x, to: SIMD16<Float>.self)), to: V.self)
+            case 8: return unsafeBitCast(floatTanh(unsafeBitCast(x, to: SIMD8<Float>.self)), to: V.self)
+            case 4: return unsafeBitCast(floatTanh(unsafeBitCast(x, to: SIMD4<Float>.self)), to: V.self)
+            default: break
+            }
+        }
         var result = x
         for lane in 0..<V.scalarCount { result[lane] = V.Scalar.tanh(x[lane]) }
         return result
@@ -43,21 +61,21 @@ package enum VectorMath {
     /// σ(x) for `Float` lanes: with e = e^-|x| (never overflows), σ(x) = 1/(1+e) for x ≥ 0 and
     /// e/(1+e) for x < 0.
     @inlinable @inline(__always)
-    static func floatSigmoid<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
+    static func floatSigmoid<V: SIMD>(_ x: V) -> V where V: FloatLanes {
         let (scale, q) = expPartsNonPositive(-absoluteValue(x))
         let e = scale.addingProduct(scale, q)
         let reciprocal = 1 / (1 + e)
-        return reciprocal.replacing(with: e * reciprocal, where: x .< 0)
+        return V.select(e * reciprocal, whereNegative: x, otherwise: reciprocal)
     }
 
     /// tanh for `Float` lanes: with m = e^-2|x| - 1 (accurate even for tiny |x|, where it is
     /// ≈ -2|x|), tanh|x| = (1 - e^-2|x|) / (1 + e^-2|x|) = -m / (2 + m), with no cancellation.
     @inlinable @inline(__always)
-    static func floatTanh<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
+    static func floatTanh<V: SIMD>(_ x: V) -> V where V: FloatLanes {
         let (scale, q) = expPartsNonPositive(-2 * absoluteValue(x))
         let m = (scale - 1).addingProduct(scale, q)
         let magnitude = -m / (2 + m)
-        return magnitude.replacing(with: -magnitude, where: x .< 0)
+        return V.select(-magnitude, whereNegative: x, otherwise: magnitude)
     }
 
     /// The parts of e^y for `Float` lanes with y ≤ 0 (NaN passes through): y = n·ln2 + r with
@@ -66,8 +84,8 @@ package enum VectorMath {
     /// e^y - 1 = (scale - 1) + scale·q (accurate even as y → 0, where scale = 1).
     /// Below -87.3 the input is clamped (e^y is then 2⁻¹²⁶ instead of smaller).
     @inlinable @inline(__always)
-    static func expPartsNonPositive<V: SIMD>(_ y: V) -> (scale: V, q: V) where V.Scalar == Float {
-        let x = y.replacing(with: V(repeating: -87.3), where: y .< -87.3)
+    static func expPartsNonPositive<V: SIMD>(_ y: V) -> (scale: V, q: V) where V: FloatLanes {
+        let x = V.select(V(repeating: -87.3), where: y, isBelow: V(repeating: -87.3), otherwise: y)
         let (_, r, shifted) = reduce(x)
         var p = V(repeating: 1.987_569_15e-4)
         p = V(repeating: 1.398_199_95e-3).addingProduct(p, r)
@@ -82,11 +100,12 @@ package enum VectorMath {
     /// e^x for `Float` lanes: x = n·ln2 + r with |r| ≤ ln2/2, e^r by polynomial, 2^n by
     /// exponent bits.
     @inlinable @inline(__always)
-    static func floatExp<V: SIMD>(_ input: V) -> V where V.Scalar == Float {
+    static func floatExp<V: SIMD>(_ input: V) -> V where V: FloatLanes {
         // Clamp with compare-and-blend (`clamped` goes lane by lane through the stdlib's
         // `pointwiseMin`/`pointwiseMax`); NaN lanes pass through and are restored below.
         let low = V(repeating: -87.3), high = V(repeating: 88.3)
-        let x = input.replacing(with: low, where: input .< low).replacing(with: high, where: input .> high)
+        let x = V.select(high, where: high, isBelow: input,
+                         otherwise: V.select(low, where: input, isBelow: low, otherwise: input))
         let (_, r, shifted) = reduce(x)
         var p = V(repeating: 1.987_569_15e-4)
         p = V(repeating: 1.398_199_95e-3).addingProduct(p, r)
@@ -97,9 +116,9 @@ package enum VectorMath {
         p = (r + 1).addingProduct(p, r * r)
         var result = p * powerOfTwo(shifted)
         // Below the clamp the true value underflows to 0; keep NaN as NaN.
-        result.replace(with: V(repeating: 0), where: input .< -87.3)
-        result.replace(with: V(repeating: .infinity), where: input .> 88.3)
-        result.replace(with: input, where: input .!= input)
+        result = V.select(V(repeating: 0), where: input, isBelow: low, otherwise: result)
+        result = V.select(V(repeating: .infinity), where: high, isBelow: input, otherwise: result)
+        result = V.select(input, where: input, isBelow: input, orNaN: true, otherwise: result)
         return result
     }
 
@@ -108,7 +127,7 @@ package enum VectorMath {
     /// read back by ``powerOfTwo(_:)`` without a float-to-int conversion (the generic SIMD
     /// conversion goes lane by lane through library code). |x·log2 e| < 128, far inside 2²².
     @inlinable @inline(__always)
-    static func reduce<V: SIMD>(_ x: V) -> (n: V, r: V, shifted: V) where V.Scalar == Float {
+    static func reduce<V: SIMD>(_ x: V) -> (n: V, r: V, shifted: V) where V: FloatLanes {
         let magic = V(repeating: 12_582_912)
         let shifted = magic.addingProduct(x, V(repeating: 1.442_695_04))
         let n = shifted - magic
@@ -119,7 +138,7 @@ package enum VectorMath {
 
     /// 2^n from the shifted sum of ``reduce(_:)``, built directly in the exponent bits.
     @inlinable @inline(__always)
-    static func powerOfTwo<V: SIMD>(_ shifted: V) -> V where V.Scalar == Float {
+    static func powerOfTwo<V: SIMD>(_ shifted: V) -> V where V: FloatLanes {
         typealias Bits = V.MaskStorage
         let integerN = unsafeBitCast(shifted, to: Bits.self) &- Bits(repeating: Bits.Scalar(0x4B40_0000))
         return unsafeBitCast((integerN &+ Bits(repeating: 127)) &<< Bits(repeating: 23), to: V.self)
@@ -127,8 +146,59 @@ package enum VectorMath {
 
     /// |x| per `Float` lane, by clearing the sign bit.
     @inlinable @inline(__always)
-    static func absoluteValue<V: SIMD>(_ x: V) -> V where V.Scalar == Float {
+    static func absoluteValue<V: SIMD>(_ x: V) -> V where V: FloatLanes {
         typealias Bits = V.MaskStorage
         return unsafeBitCast(unsafeBitCast(x, to: Bits.self) & Bits(repeating: Bits.Scalar(0x7FFF_FFFF)), to: V.self)
+    }
+}
+
+/// The `Float` vectors the vector math runs on (4, 8 and 16 lanes), with compare-and-blend
+/// written for each concrete type: there the comparisons compile to single vector compares,
+/// where the generic `SIMD` versions would build masks lane by lane.
+@usableFromInline
+protocol FloatLanes: SIMD where Scalar == Float {
+    /// `chosen` in the lanes where `x` is negative (sign bit set, -0 excepted: x < 0), else `otherwise`.
+    static func select(_ chosen: Self, whereNegative x: Self, otherwise: Self) -> Self
+    /// `chosen` in the lanes where `a < b` (or, with `orNaN`, where either is NaN), else `otherwise`.
+    static func select(_ chosen: Self, where a: Self, isBelow b: Self, orNaN: Bool, otherwise: Self) -> Self
+}
+
+extension FloatLanes {
+    @inlinable @inline(__always)
+    static func select(_ chosen: Self, where a: Self, isBelow b: Self, otherwise: Self) -> Self {
+        select(chosen, where: a, isBelow: b, orNaN: false, otherwise: otherwise)
+    }
+}
+
+extension SIMD4: FloatLanes where Scalar == Float {
+    @inlinable @inline(__always)
+    static func select(_ chosen: Self, whereNegative x: Self, otherwise: Self) -> Self {
+        otherwise.replacing(with: chosen, where: x .< 0)
+    }
+    @inlinable @inline(__always)
+    static func select(_ chosen: Self, where a: Self, isBelow b: Self, orNaN: Bool, otherwise: Self) -> Self {
+        orNaN ? otherwise.replacing(with: chosen, where: a .!= a) : otherwise.replacing(with: chosen, where: a .< b)
+    }
+}
+
+extension SIMD8: FloatLanes where Scalar == Float {
+    @inlinable @inline(__always)
+    static func select(_ chosen: Self, whereNegative x: Self, otherwise: Self) -> Self {
+        otherwise.replacing(with: chosen, where: x .< 0)
+    }
+    @inlinable @inline(__always)
+    static func select(_ chosen: Self, where a: Self, isBelow b: Self, orNaN: Bool, otherwise: Self) -> Self {
+        orNaN ? otherwise.replacing(with: chosen, where: a .!= a) : otherwise.replacing(with: chosen, where: a .< b)
+    }
+}
+
+extension SIMD16: FloatLanes where Scalar == Float {
+    @inlinable @inline(__always)
+    static func select(_ chosen: Self, whereNegative x: Self, otherwise: Self) -> Self {
+        otherwise.replacing(with: chosen, where: x .< 0)
+    }
+    @inlinable @inline(__always)
+    static func select(_ chosen: Self, where a: Self, isBelow b: Self, orNaN: Bool, otherwise: Self) -> Self {
+        orNaN ? otherwise.replacing(with: chosen, where: a .!= a) : otherwise.replacing(with: chosen, where: a .< b)
     }
 }
