@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 CONFIGS = ["lstm-tiny", "lstm-small", "lstm-medium", "lstm-large", "gru-medium", "rnn-medium",
-           "bilstm2-packed", "bilstm-long-100", "bilstm-long-400", "tagger-step"]
+           "bilstm2-packed", "bilstm-long-100", "bilstm-long-400", "tagger-step", "custom-loop-lstm-small"]
 
 # PRODUCT.md, "Performance goals": (inference, train) ratio = PyTorch time / Loom time.
 GOALS = {

@@ -18,6 +18,8 @@ struct ModelConfig {
         /// One Adam step of Embedding(vocabulary, I) → BiLSTM(H) → Linear(tags) →
         /// masked cross-entropy, lengths seeded-random in `lengthRange`.
         case tagger(vocabulary: Int, tags: Int, lengthRange: ClosedRange<Int>)
+        /// An LSTM cell spelled out from ops, looped over time in Swift (eager op speed).
+        case customLoop
     }
 
     let name: String
@@ -45,6 +47,8 @@ struct ModelConfig {
                     family: .recurrent(.lstm, layers: 1, bidirectional: true, lengthRange: 133...400)),
         ModelConfig(name: "tagger-step", batch: 32, steps: 40, input: 100, hidden: 128,
                     family: .tagger(vocabulary: 10000, tags: 17, lengthRange: 5...40)),
+        ModelConfig(name: "custom-loop-lstm-small", batch: 32, steps: 50, input: 64, hidden: 128,
+                    family: .customLoop),
     ]
 
     /// The sequence lengths of the batch, exactly as `tools/pytorch_bench.py` draws them:
@@ -52,6 +56,8 @@ struct ModelConfig {
     /// per sequence, and for recurrent configs the first one forced to T.
     var lengths: [Int] {
         switch family {
+        case .customLoop:
+            return Array(repeating: steps, count: batch)
         case .recurrent(_, _, _, let range):
             guard let range else { return Array(repeating: steps, count: batch) }
             return pythonLengths(batch: batch, range: range, firstLength: steps)
@@ -64,7 +70,7 @@ struct ModelConfig {
     /// PyTorch script pads to `max(lengths)`).
     var paddedSteps: Int {
         switch family {
-        case .recurrent: return steps
+        case .recurrent, .customLoop: return steps
         case .tagger: return lengths.max() ?? 0
         }
     }
@@ -88,6 +94,8 @@ struct ModelConfig {
             return recurrentFlops(kind, layers: layers, bidirectional: bidirectional)
         case .tagger(_, let tags, _):
             return recurrentFlops(.lstm, layers: 1, bidirectional: true) + Double(2 * steps * 2 * hidden * tags)
+        case .customLoop:
+            return recurrentFlops(.lstm, layers: 1, bidirectional: false)
         }
     }
 }
@@ -116,6 +124,8 @@ func makeWorkload(_ config: ModelConfig) -> ModelWorkload? {
                                      variableLengths: lengthRange != nil)
     case .tagger(let vocabulary, let tags, _):
         return makeTaggerWorkload(config, vocabulary: vocabulary, tags: tags)
+    case .customLoop:
+        return makeCustomLoopWorkload(config)
     }
 }
 

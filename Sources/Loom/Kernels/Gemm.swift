@@ -363,12 +363,12 @@ extension Kernels {
 
     /// Reinterprets a pointer to a tensor scalar as a pointer to `T`, the same type checked by
     /// the caller.
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func rebound<S, T>(_ pointer: UnsafePointer<S>, _: T.Type) -> UnsafePointer<T> {
         UnsafeRawPointer(pointer).assumingMemoryBound(to: T.self)
     }
 
-    @inline(__always)
+    @usableFromInline @inline(__always)
     static func rebound<S, T>(_ pointer: UnsafeMutablePointer<S>, _: T.Type) -> UnsafeMutablePointer<T> {
         UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: T.self)
     }

@@ -19,22 +19,22 @@ extension UnaryKernel {
 
 /// e^x.
 package enum ExpKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.exp(x) }
     @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
 }
 /// The natural logarithm.
 package enum LogKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.log(x) }
     @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.log(x) }
 }
 /// The hyperbolic tangent.
 package enum TanhKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.tanh(x) }
     @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
 }
 /// The logistic sigmoid 1 / (1 + e^-x), computed without overflow for large |x|.
 package enum SigmoidKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { applyLanes(x) }
+    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.sigmoid(x) }
     @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S {
         if x >= 0 {
             return 1 / (1 + S.exp(-x))
@@ -74,14 +74,38 @@ extension Kernels {
     package static func unary<Op: UnaryKernel, S: TensorScalar>(
         _ op: Op.Type, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, count: Int
     ) {
-        typealias V = S.Vector
+        let isFloat = S.self == Float.self
+        switch InstructionSet.current {
+        case .avx512:
+            isFloat ? unaryRow(Op.self, SIMD16<Float>.self, rebound(x, Float.self), rebound(out, Float.self), count: count)
+                    : unaryRow(Op.self, SIMD8<Double>.self, rebound(x, Double.self), rebound(out, Double.self), count: count)
+        case .avx2:
+            isFloat ? unaryRow(Op.self, SIMD8<Float>.self, rebound(x, Float.self), rebound(out, Float.self), count: count)
+                    : unaryRow(Op.self, SIMD4<Double>.self, rebound(x, Double.self), rebound(out, Double.self), count: count)
+        case .neon, .generic:
+            isFloat ? unaryRow(Op.self, SIMD4<Float>.self, rebound(x, Float.self), rebound(out, Float.self), count: count)
+                    : unaryRow(Op.self, SIMD2<Double>.self, rebound(x, Double.self), rebound(out, Double.self), count: count)
+        }
+    }
+
+    /// `unary` on vectors of type `V`. The last partial vector goes through the same vector
+    /// function (zero-padded), so every element gets the same arithmetic whatever the width.
+    @inlinable @inline(__always)
+    package static func unaryRow<Op: UnaryKernel, V: SIMD>(
+        _ op: Op.Type, _: V.Type, _ x: UnsafePointer<V.Scalar>, _ out: UnsafeMutablePointer<V.Scalar>, count: Int
+    ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
         var i = 0
         while i + width <= count {
             Op.apply(load(V.self, x + i)).store(to: out + i)
             i += width
         }
-        while i < count { out[i] = Op.apply(x[i]); i += 1 }
+        if i < count {
+            var tail = V()
+            for lane in 0..<(count - i) { tail[lane] = x[i + lane] }
+            let result = Op.apply(tail)
+            for lane in 0..<(count - i) { out[i + lane] = result[lane] }
+        }
     }
 
     /// `out[i] = x[i] * scale` for `i < count`; `out` may alias `x`.

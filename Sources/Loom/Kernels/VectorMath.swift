@@ -58,6 +58,70 @@ package enum VectorMath {
         return result
     }
 
+    /// The natural logarithm per lane.
+    @inlinable @inline(__always)
+    public static func log<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+        if V.Scalar.self == Float.self {
+            switch V.scalarCount {
+            case 16: return unsafeBitCast(floatLog(unsafeBitCast(x, to: SIMD16<Float>.self)), to: V.self)
+            case 8: return unsafeBitCast(floatLog(unsafeBitCast(x, to: SIMD8<Float>.self)), to: V.self)
+            case 4: return unsafeBitCast(floatLog(unsafeBitCast(x, to: SIMD4<Float>.self)), to: V.self)
+            default: break
+            }
+        }
+        var result = x
+        for lane in 0..<V.scalarCount { result[lane] = V.Scalar.log(x[lane]) }
+        return result
+    }
+
+    /// log x for `Float` lanes: x = 2^e · m with m in [√½, √2), log x = e·ln2 + log m, and
+    /// log(1 + f) = f - f²/2 + f³·P(f) by a degree-8 minimax polynomial (within 2 ulp over the
+    /// whole range). Subnormal inputs are scaled by 2²³ first; log 0 = -inf, log of a negative
+    /// number or NaN is NaN, log inf = inf.
+    @inlinable @inline(__always)
+    static func floatLog<V: SIMD>(_ input: V) -> V where V: FloatLanes {
+        typealias Bits = V.MaskStorage
+        let smallest = V(repeating: Float.leastNormalMagnitude)
+        // Subnormals: multiply into the normal range, and take 23 off the exponent.
+        let x = V.select(input * 8_388_608, where: input, isBelow: smallest, otherwise: input)
+        let adjust = V.select(V(repeating: -23), where: input, isBelow: smallest, otherwise: V(repeating: 0))
+        let bits = unsafeBitCast(x, to: Bits.self)
+        // The exponent as a Float without an int-to-float conversion: add it to the bits of 2²³.
+        let biased = (bits &>> Bits(repeating: 23)) & Bits(repeating: 0xFF)
+        let exponentBits = (biased &- Bits(repeating: 126)) &+ Bits(repeating: 0x4B40_0000)
+        var e = unsafeBitCast(exponentBits, to: V.self) - 12_582_912 + adjust
+        // m in [0.5, 1): the mantissa with the exponent of 0.5.
+        var m = unsafeBitCast((bits & Bits(repeating: Bits.Scalar(truncatingIfNeeded: 0x807F_FFFF))) | Bits(repeating: 0x3F00_0000),
+                              to: V.self)
+        // Move m into [√½, √2): below √½ use 2m and one less in the exponent.
+        let low = V(repeating: 0.707_106_781_186_547_524)
+        e = V.select(e - 1, where: m, isBelow: low, otherwise: e)
+        m = V.select(m + m, where: m, isBelow: low, otherwise: m)
+        let f = m - 1
+        let f2 = f * f
+        var p = V(repeating: 7.037_683_629_2e-2)
+        p = V(repeating: -1.151_461_031_0e-1).addingProduct(p, f)
+        p = V(repeating: 1.167_699_874_0e-1).addingProduct(p, f)
+        p = V(repeating: -1.242_014_084_6e-1).addingProduct(p, f)
+        p = V(repeating: 1.424_932_278_7e-1).addingProduct(p, f)
+        p = V(repeating: -1.666_805_766_5e-1).addingProduct(p, f)
+        p = V(repeating: 2.000_071_476_5e-1).addingProduct(p, f)
+        p = V(repeating: -2.499_999_399_3e-1).addingProduct(p, f)
+        p = V(repeating: 3.333_333_117_4e-1).addingProduct(p, f)
+        // ln2 in two parts (0.693359375 exact in few bits, plus a small correction).
+        var y = (p * f) * f2
+        y.addProduct(e, V(repeating: -2.121_944_40e-4))
+        y.addProduct(f2, V(repeating: -0.5))
+        var result = (f + y).addingProduct(e, V(repeating: 0.693_359_375))
+        // Special values: 0 → -inf, negative → NaN, inf → inf, NaN → NaN.
+        result = V.select(V(repeating: -.infinity), where: input, isBelow: V(repeating: .leastNonzeroMagnitude),
+                          otherwise: result)
+        result = V.select(V(repeating: .nan), where: input, isBelow: V(repeating: 0), otherwise: result)
+        result = V.select(input, where: V(repeating: .greatestFiniteMagnitude), isBelow: input, otherwise: result)
+        result = V.select(input, where: input, isBelow: input, orNaN: true, otherwise: result)
+        return result
+    }
+
     /// σ(x) for `Float` lanes: with e = e^-|x| (never overflows), σ(x) = 1/(1+e) for x ≥ 0 and
     /// e/(1+e) for x < 0.
     @inlinable @inline(__always)
