@@ -1,5 +1,8 @@
-// Axis reordering: transpose and permute, materialized as contiguous copies. The backward
-// of a permutation is the inverse permutation of the gradient.
+// Axis reordering: transpose and permute, as contiguous copies. A swap of the last two axes
+// is deferred: the copy is written only when something reads it, and a matrix product reads
+// the untransposed scalars with a transposed layout instead, so `x.matmul(w.transposed(0, 1))`
+// copies nothing, forward or backward. The backward of a permutation is the inverse
+// permutation of the gradient.
 
 extension Tensor {
     /// Tile edge of the blocked 2-D transpose: a 32×32 tile of Double is 8 KB read and
@@ -82,8 +85,13 @@ extension Tensor {
         let axes = dims.map { Shape.normalize(axis: $0, rank: rank, op: "permute") }
         checkShape(Set(axes).count == rank, "permute: dims \(dims) are not a permutation of the axes of shape \(shape)")
         if axes == Array(0..<rank) { return self }
-        let result = Tensor(shape: axes.map { shape[$0] }) { out in
-            Tensor.permuteCopy(storage.base, shape: shape, dims: axes, out.baseAddress!)
+        let result: Tensor
+        if Tensor.swapsLastTwoAxes(axes) {
+            result = Tensor(shape: axes.map { shape[$0] }, storage: transposedLastAxesStorage())
+        } else {
+            result = Tensor(shape: axes.map { shape[$0] }) { out in
+                Tensor.permuteCopy(storage.base, shape: shape, dims: axes, out.baseAddress!)
+            }
         }
         return result.recorded("permute", inputs: [self]) {
             var inverse = [Int](repeating: 0, count: axes.count)
@@ -92,8 +100,34 @@ extension Tensor {
         }
     }
 
+    /// Whether `axes` is the identity but for the last two axes, which are swapped.
+    static func swapsLastTwoAxes(_ axes: [Int]) -> Bool {
+        let rank = axes.count
+        guard rank >= 2, axes[rank - 2] == rank - 1, axes[rank - 1] == rank - 2 else { return false }
+        return axes.dropLast(2).enumerated().allSatisfy { $0.offset == $0.element }
+    }
+
+    /// The storage of this tensor with its last two axes swapped: deferred (written when
+    /// first read), or, when this tensor is itself such a deferred swap not yet written,
+    /// the storage it was made from.
+    func transposedLastAxesStorage() -> TensorStorage<Scalar> {
+        if storage.isDeferred, let deferred = storage.deferredTranspose,
+           deferred.sourceShape == Tensor.swappingLastAxes(shape) {
+            return deferred.source
+        }
+        return TensorStorage(transposingLastAxesOf: storage, sourceShape: shape)
+    }
+
+    /// `shape` with its last two entries swapped.
+    static func swappingLastAxes(_ shape: [Int]) -> [Int] {
+        var swapped = shape
+        swapped.swapAt(shape.count - 2, shape.count - 1)
+        return swapped
+    }
+
     /// The tensor with axes `dim0` and `dim1` swapped (PyTorch's `transpose`), as a
-    /// contiguous copy; negative axes count from the last. `[a, b, c]` with `(1, 2)`
+    /// contiguous copy (for the last two axes, written only when first read; a matrix
+    /// product never needs it written); negative axes count from the last. `[a, b, c]` with `(1, 2)`
     /// becomes `[a, c, b]`; a matrix's `transposed(0, 1)` is its transpose.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

@@ -116,6 +116,8 @@ public struct Tensor<Scalar: TensorScalar>: @unchecked Sendable {
     internal mutating func makeStorageUnique() {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.copy()
+        } else {
+            storage.willWrite()
         }
     }
 

@@ -1,21 +1,56 @@
+import Synchronization
+
 /// A reference-counted, 64-byte aligned buffer of scalars: the memory behind a `Tensor`.
 ///
 /// Tensors share a storage until one of them is mutated, at which point the mutating
 /// tensor copies it first (copy-on-write), so `Tensor` keeps value semantics.
+///
+/// A storage can also be *deferred*: the transpose of the last two axes of another storage,
+/// not yet written. Reading `base` writes it (once, thread-safely); a matrix product reads
+/// the source directly instead (`deferredTranspose`), so `x.matmul(w.transposed(0, 1))`
+/// never copies `w`.
 @usableFromInline final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     /// The number of scalars in the buffer.
     @usableFromInline let count: Int
+    /// The memory; for a deferred storage, allocated and written on first use of `base`.
+    @usableFromInline nonisolated(unsafe) var buffer: UnsafeMutablePointer<Scalar>?
+    /// What a deferred storage holds, or nil for an ordinary one.
+    @usableFromInline let deferredTranspose: DeferredTranspose<Scalar>?
+    /// Packed forms of this storage as the right operand of products (see
+    /// `packedRightOperand`), dropped when the storage is written in place.
+    let packedForms = Mutex(PackedForms())
+
     /// The first scalar. Valid for `count` elements for the lifetime of the storage.
-    @usableFromInline let base: UnsafeMutablePointer<Scalar>
+    @inlinable var base: UnsafeMutablePointer<Scalar> {
+        if let deferredTranspose, !deferredTranspose.isWritten.load(ordering: .acquiring) {
+            materialize()
+        }
+        return buffer.unsafelyUnwrapped
+    }
+
+    /// Whether the scalars are still only described by `deferredTranspose`: a product can
+    /// then read the source with a transposed layout.
+    @inlinable var isDeferred: Bool {
+        guard let deferredTranspose else { return false }
+        return !deferredTranspose.isWritten.load(ordering: .acquiring)
+    }
 
     /// Allocates uninitialized memory for `count` scalars. The caller must write every
     /// element before it is read.
     @usableFromInline
     init(uninitializedCount count: Int) {
         self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Scalar>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        base = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+        self.buffer = Self.allocate(count)
+        self.deferredTranspose = nil
+    }
+
+    /// A storage that holds `source` (of shape `sourceShape`, rank ≥ 2) with its last two
+    /// axes swapped, written only when first read.
+    @usableFromInline
+    init(transposingLastAxesOf source: TensorStorage, sourceShape: [Int]) {
+        self.count = source.count
+        self.buffer = nil
+        self.deferredTranspose = DeferredTranspose(source: source, sourceShape: sourceShape)
     }
 
     /// Allocates `count` scalars, all set to `value`.
@@ -23,6 +58,55 @@
     convenience init(repeating value: Scalar, count: Int) {
         self.init(uninitializedCount: count)
         base.initialize(repeating: value, count: count)
+    }
+
+    @usableFromInline
+    static func allocate(_ count: Int) -> UnsafeMutablePointer<Scalar> {
+        let bytes = max(count, 1) * MemoryLayout<Scalar>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        return raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
+    }
+
+    /// Writes a deferred storage's scalars (once; concurrent readers wait for the first).
+    @usableFromInline
+    func materialize() {
+        guard let deferredTranspose else { return }
+        deferredTranspose.lock.withLock { _ in
+            if deferredTranspose.isWritten.load(ordering: .acquiring) { return }
+            let memory = Self.allocate(count)
+            let shape = deferredTranspose.sourceShape
+            var dims = Array(0..<shape.count)
+            dims.swapAt(shape.count - 2, shape.count - 1)
+            Tensor<Scalar>.permuteCopy(deferredTranspose.source.base, shape: shape, dims: dims, memory)
+            buffer = memory
+            deferredTranspose.isWritten.store(true, ordering: .releasing)
+        }
+    }
+
+    /// The storage, a `[K, N]` matrix (or `[N, K]` when `transposed`), packed as the right
+    /// operand op(B) of products on the current SIMD path: from its second use on, so a
+    /// weight multiplied at every time step is packed once while a tensor used once costs
+    /// only a counter. Nil when the form is not (yet) kept.
+    func packedRightOperand(transposed: Bool, k: Int, n: Int) -> GemmPackedB<Scalar>? {
+        guard count == k * n, k > 0, n > 0 else { return nil }
+        let path = InstructionSet.current
+        let found: GemmPackedB<Scalar>?? = packedForms.withLock { forms in
+            if let kept = forms.entries.first(where: { $0.transposed == transposed && $0.k == k && $0.path == path }) {
+                return .some(kept.packed as? GemmPackedB<Scalar>)
+            }
+            forms.uses += 1
+            return forms.uses >= 2 && forms.entries.count < 2 ? .none : .some(nil)
+        }
+        if let found { return found }
+        let packed = GemmPackedB<Scalar>(UnsafePointer(base), ldb: transposed ? k : n, transposed: transposed, k: k, n: n)
+        packedForms.withLock { $0.entries.append(.init(transposed: transposed, k: k, path: path, packed: packed)) }
+        return packed
+    }
+
+    /// Forgets what was derived from the scalars; called before they are written in place.
+    @usableFromInline
+    func willWrite() {
+        packedForms.withLock { $0 = PackedForms() }
     }
 
     /// A new storage holding a copy of these scalars.
@@ -34,6 +118,34 @@
     }
 
     deinit {
-        UnsafeMutableRawPointer(base).deallocate()
+        if let buffer { UnsafeMutableRawPointer(buffer).deallocate() }
     }
+}
+
+/// The description of a deferred storage: `source` (shape `sourceShape`) with its last two
+/// axes swapped.
+@usableFromInline final class DeferredTranspose<Scalar: TensorScalar>: Sendable {
+    /// The storage read; it is never written while shared, so the description stays true.
+    @usableFromInline let source: TensorStorage<Scalar>
+    @usableFromInline let sourceShape: [Int]
+    /// Set once the deferred storage has its own scalars.
+    @usableFromInline let isWritten = Atomic<Bool>(false)
+    @usableFromInline let lock = Mutex<Void>(())
+
+    init(source: TensorStorage<Scalar>, sourceShape: [Int]) {
+        self.source = source
+        self.sourceShape = sourceShape
+    }
+}
+
+/// The packed right-operand forms a storage keeps, and how often it was asked for one.
+struct PackedForms {
+    struct Entry {
+        let transposed: Bool
+        let k: Int
+        let path: InstructionSet
+        let packed: AnyObject
+    }
+    var uses = 0
+    var entries: [Entry] = []
 }
