@@ -33,10 +33,12 @@ extension Kernels {
             param.store(to: p + i)
             i += width
         }
+        // The tail with the same fused multiply-adds, so each scalar's update does not depend
+        // on where it falls relative to the vector width.
         while i < count {
-            let grad = g[i] + l2 * p[i]
-            let mi = beta1 * m[i] + (1 - beta1) * grad
-            let vi = beta2 * v[i] + (1 - beta2) * grad * grad
+            let grad = g[i].addingProduct(l2, p[i])
+            let mi = (m[i] * beta1).addingProduct(1 - beta1, grad)
+            let vi = (v[i] * beta2).addingProduct(1 - beta2, grad * grad)
             let denominator = vi.squareRoot() / biasCorrection2Root + epsilon
             p[i] = p[i] * decay - stepSize * (mi / denominator)
             m[i] = mi

@@ -8,7 +8,7 @@
 /// parity.
 package enum VectorMath {
     /// e^x per lane.
-    @inlinable @inline(__always)
+    @_transparent
     package static func exp<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if V.Scalar.self == Float.self {
             // Type checks that fold away once specialized (a dynamic cast would not).
@@ -25,7 +25,7 @@ package enum VectorMath {
     }
 
     /// 1 / (1 + e^-x) per lane, without overflow for large |x|.
-    @inlinable @inline(__always)
+    @_transparent
     package static func sigmoid<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if V.Scalar.self == Float.self {
             // Type checks that fold away once specialized (a dynamic cast would not).
@@ -42,7 +42,7 @@ package enum VectorMath {
     }
 
     /// tanh(x) per lane.
-    @inlinable @inline(__always)
+    @_transparent
     package static func tanh<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if V.Scalar.self == Float.self {
             // Type checks that fold away once specialized (a dynamic cast would not).
@@ -124,7 +124,7 @@ package enum VectorMath {
 
     /// σ(x) for `Float` lanes: with e = e^-|x| (never overflows), σ(x) = 1/(1+e) for x ≥ 0 and
     /// e/(1+e) for x < 0.
-    @inlinable @inline(__always)
+    @_transparent
     static func floatSigmoid<V: SIMD>(_ x: V) -> V where V: FloatLanes {
         let (scale, q) = expPartsNonPositive(-absoluteValue(x))
         let e = scale.addingProduct(scale, q)
@@ -134,7 +134,7 @@ package enum VectorMath {
 
     /// tanh for `Float` lanes: with m = e^-2|x| - 1 (accurate even for tiny |x|, where it is
     /// ≈ -2|x|), tanh|x| = (1 - e^-2|x|) / (1 + e^-2|x|) = -m / (2 + m), with no cancellation.
-    @inlinable @inline(__always)
+    @_transparent
     static func floatTanh<V: SIMD>(_ x: V) -> V where V: FloatLanes {
         let (scale, q) = expPartsNonPositive(-2 * absoluteValue(x))
         let m = (scale - 1).addingProduct(scale, q)
@@ -147,7 +147,7 @@ package enum VectorMath {
     /// Then e^y = scale + scale·q (accurate relative to the result), and
     /// e^y - 1 = (scale - 1) + scale·q (accurate even as y → 0, where scale = 1).
     /// Below -87.3 the input is clamped (e^y is then 2⁻¹²⁶ instead of smaller).
-    @inlinable @inline(__always)
+    @_transparent
     static func expPartsNonPositive<V: SIMD>(_ y: V) -> (scale: V, q: V) where V: FloatLanes {
         let x = V.select(V(repeating: -87.3), where: y, isBelow: V(repeating: -87.3), otherwise: y)
         let (_, r, shifted) = reduce(x)
@@ -163,7 +163,7 @@ package enum VectorMath {
 
     /// e^x for `Float` lanes: x = n·ln2 + r with |r| ≤ ln2/2, e^r by polynomial, 2^n by
     /// exponent bits.
-    @inlinable @inline(__always)
+    @_transparent
     static func floatExp<V: SIMD>(_ input: V) -> V where V: FloatLanes {
         // Clamp with compare-and-blend (`clamped` goes lane by lane through the stdlib's
         // `pointwiseMin`/`pointwiseMax`); NaN lanes pass through and are restored below.

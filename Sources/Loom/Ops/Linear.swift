@@ -1,5 +1,6 @@
 // The affine map of a linear layer, `y = x · Wᵀ + b`, as one op with one matmul each way
-// (no transposed copy of the weight). Recurrent layers use it for the input projection of
+// (no transposed copy of the weight; the weight's packed form is kept between calls, so a
+// decoder calling it at every step packs it once). Recurrent layers use it for the input projection of
 // all time steps at once and for the recurrent product at each step.
 
 /// `x · weightᵀ + bias` over the last axis (PyTorch's `F.linear`).
@@ -25,9 +26,9 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
         if let bias {
             for r in 0..<rows { (y + r * outFeatures).update(from: bias.storage.base, count: outFeatures) }
         }
-        Kernels.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                     x.storage.base, lda: inFeatures, weight.storage.base, ldb: inFeatures,
-                     y, ldc: outFeatures, accumulate: bias != nil)
+        let w = MatmulOperand(weight)
+        Tensor.gemm(transposeA: false, m: rows, n: outFeatures, k: inFeatures, x.storage.base, lda: inFeatures,
+                    w, transposeB: !w.isTransposed, batch: 0, batchStride: 0, y, ldc: outFeatures, accumulate: bias != nil)
     }
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return result.recorded("linear", inputs: inputs) {
@@ -38,9 +39,10 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
             var grads: [Tensor<Scalar>?] = [nil, nil]
             if needX {
                 grads[0] = Tensor(shape: xValue.shape) { out in
-                    Kernels.gemm(transposeA: false, transposeB: false, m: rows, n: inFeatures, k: outFeatures,
-                                 g.storage.base, lda: outFeatures, w.storage.base, ldb: inFeatures,
-                                 out.baseAddress!, ldc: inFeatures, accumulate: false)
+                    let weightOperand = MatmulOperand(w)
+                    Tensor.gemm(transposeA: false, m: rows, n: inFeatures, k: outFeatures, g.storage.base, lda: outFeatures,
+                                weightOperand, transposeB: weightOperand.isTransposed, batch: 0, batchStride: 0,
+                                out.baseAddress!, ldc: inFeatures, accumulate: false)
                 }
             }
             if needW {

@@ -5,8 +5,10 @@ import Foundation
 /// specialized by the compiler for each of the two types.
 public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable, LosslessStringConvertible
 where Vector.Scalar == Self {
-    /// The widest SIMD vector of this scalar that fills one AVX register (256 bits):
-    /// `SIMD8<Float>` or `SIMD4<Double>`.
+    /// The SIMD vector the elementwise, reduction, softmax, optimizer and recurrent kernels
+    /// work on: 512 bits (`SIMD16<Float>`, `SIMD8<Double>`) on every path, so their lane
+    /// layout, and with it the order of every sum, is the same whatever the CPU. An AVX-512
+    /// build runs each as one instruction; a build for 256-bit AVX2 as a pair.
     associatedtype Vector: SIMD
 
     /// A short name of the type as PyTorch spells it (`"float32"`, `"float64"`), used to pick
@@ -26,7 +28,7 @@ where Vector.Scalar == Self {
 }
 
 extension Float: TensorScalar {
-    public typealias Vector = SIMD8<Float>
+    public typealias Vector = SIMD16<Float>
     public static var dtypeName: String { "float32" }
     @inlinable public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
     @inlinable public static func log(_ x: Float) -> Float { Foundation.log(x) }
@@ -36,7 +38,7 @@ extension Float: TensorScalar {
 }
 
 extension Double: TensorScalar {
-    public typealias Vector = SIMD4<Double>
+    public typealias Vector = SIMD8<Double>
     public static var dtypeName: String { "float64" }
     @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }

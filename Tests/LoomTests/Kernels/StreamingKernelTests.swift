@@ -38,19 +38,12 @@ import Testing
         let g = values(count, seed: 14)
         let (beta1, beta2, epsilon, stepSize, root, l2, decay): (Float, Float, Float, Float, Float, Float, Float) =
             (0.9, 0.999, 1e-8, 1e-3 / 0.1, 0.0447, 0.01, 0.999)
-        let vectorEnd = count / SIMD8<Float>.scalarCount * SIMD8<Float>.scalarCount
         var expectedP = p, expectedM = m, expectedV = v
         for i in 0..<count {
-            let grad: Float, mi: Float, vi: Float
-            if i < vectorEnd {
-                grad = g[i].addingProduct(l2, p[i])
-                mi = (m[i] * beta1).addingProduct(1 - beta1, grad)
-                vi = (v[i] * beta2).addingProduct(1 - beta2, grad * grad)
-            } else {
-                grad = g[i] + l2 * p[i]
-                mi = beta1 * m[i] + (1 - beta1) * grad
-                vi = beta2 * v[i] + (1 - beta2) * grad * grad
-            }
+            // Fused multiply-adds, in the vector body and in the tail alike.
+            let grad = g[i].addingProduct(l2, p[i])
+            let mi = (m[i] * beta1).addingProduct(1 - beta1, grad)
+            let vi = (v[i] * beta2).addingProduct(1 - beta2, grad * grad)
             expectedP[i] = p[i] * decay - stepSize * (mi / (vi.squareRoot() / root + epsilon))
             expectedM[i] = mi
             expectedV[i] = vi

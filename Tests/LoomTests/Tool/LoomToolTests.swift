@@ -36,8 +36,9 @@ enum LoomTool {
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    /// Runs `loom arguments` and collects its exit status and output.
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `loom arguments` (with `environment` added to this process's environment) and
+    /// collects its exit status and output.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         guard let executable else {
             Issue.record("the loom executable was not found next to the test bundle or in .build/debug; build it with `swift build --build-tests`")
             throw CancellationError()
@@ -45,6 +46,9 @@ enum LoomTool {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -205,6 +209,23 @@ enum LoomTool {
         #expect(first.checksum == again.checksum)
         #expect(first.checksum == twoThreads.checksum)
         #expect(first.checksum != otherSeed.checksum)
+    }
+
+    /// A model trained on one SIMD path is reproduced bit for bit on every other one the
+    /// machine can run, at any thread count. A hidden size of 40 is not a multiple of any
+    /// vector width, so every kernel's tail is exercised.
+    @Test func sameChecksumOnEverySIMDPathAndThreadCount() throws {
+        let options = ["train", "tagger", "--seed", "3", "--epochs", "1", "--limit", "24",
+                       "--embedding-size", "12", "--hidden-size", "40"]
+        var checksums: [String: String] = [:]
+        for path in InstructionSet.available {
+            for threads in [1, 2] {
+                let result = try LoomTool.run(options + ["--threads", "\(threads)"], environment: ["LOOM_ISA": path.rawValue])
+                checksums["LOOM_ISA=\(path.rawValue) --threads \(threads)"] = result.checksum ?? "none: \(result.stderr)"
+            }
+        }
+        #expect(InstructionSet.available.count >= 2, "this machine runs only \(InstructionSet.available)")
+        #expect(Set(checksums.values).count == 1, "\(checksums)")
     }
 
     @Test func nonFiniteLossStopsWithItsEpochAndStep() throws {
