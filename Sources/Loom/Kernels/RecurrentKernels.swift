@@ -4,6 +4,10 @@
 /// Row layouts follow PyTorch's gate order: LSTM `[i | f | g | o]`, GRU `[r | z | n]`,
 /// RNN `[h]`, each block `hidden` wide. `xGates` is the row of the input projection
 /// (`x W_ihᵀ + b_ih`), `hGates` the row of `h W_hhᵀ` (bias not yet added).
+///
+/// A row's last partial vector is loaded zero-padded and goes through the same vector code
+/// (the same polynomial, the same fused multiply-adds) as the full ones, so a unit's result
+/// does not depend on where it falls relative to the vector width.
 package enum RecurrentKernels {
     // MARK: LSTM
 
@@ -19,47 +23,30 @@ package enum RecurrentKernels {
     ) {
         typealias V = S.Vector
         let w = V.scalarCount
-        @inline(__always) func pre(_ gate: Int, _ j: Int) -> V {
+        @inline(__always) func pre(_ gate: Int, _ j: Int, _ n: Int) -> V {
             let k = gate * hidden + j
-            var value = Kernels.load(V.self, xGates + k) + Kernels.load(V.self, hGates + k)
-            if let biasHH { value += Kernels.load(V.self, biasHH + k) }
+            var value = Kernels.load(V.self, xGates + k, count: n) + Kernels.load(V.self, hGates + k, count: n)
+            if let biasHH { value += Kernels.load(V.self, biasHH + k, count: n) }
             return value
         }
-        @inline(__always) func preScalar(_ gate: Int, _ j: Int) -> S {
-            let k = gate * hidden + j
-            return xGates[k] + hGates[k] + (biasHH?[k] ?? 0)
-        }
         var j = 0
-        while j + w <= hidden {
-            let i = VectorMath.sigmoid(pre(0, j)), f = VectorMath.sigmoid(pre(1, j))
-            let g = VectorMath.tanh(pre(2, j)), o = VectorMath.sigmoid(pre(3, j))
-            var cNew = f * Kernels.load(V.self, cPrev + j)
+        while j < hidden {
+            let n = min(w, hidden - j)
+            let i = VectorMath.sigmoid(pre(0, j, n)), f = VectorMath.sigmoid(pre(1, j, n))
+            let g = VectorMath.tanh(pre(2, j, n)), o = VectorMath.sigmoid(pre(3, j, n))
+            var cNew = f * Kernels.load(V.self, cPrev + j, count: n)
             cNew.addProduct(i, g)
             let tc = VectorMath.tanh(cNew)
-            cNew.store(to: c + j)
-            (o * tc).store(to: h + j)
+            cNew.store(to: c + j, count: n)
+            (o * tc).store(to: h + j, count: n)
             if let savedGates, let savedTanhC {
-                i.store(to: savedGates + j)
-                f.store(to: savedGates + hidden + j)
-                g.store(to: savedGates + 2 * hidden + j)
-                o.store(to: savedGates + 3 * hidden + j)
-                tc.store(to: savedTanhC + j)
+                i.store(to: savedGates + j, count: n)
+                f.store(to: savedGates + hidden + j, count: n)
+                g.store(to: savedGates + 2 * hidden + j, count: n)
+                o.store(to: savedGates + 3 * hidden + j, count: n)
+                tc.store(to: savedTanhC + j, count: n)
             }
             j += w
-        }
-        while j < hidden {
-            let i = SigmoidKernel.apply(preScalar(0, j)), f = SigmoidKernel.apply(preScalar(1, j))
-            let g = S.tanh(preScalar(2, j)), o = SigmoidKernel.apply(preScalar(3, j))
-            let cNew = f * cPrev[j] + i * g
-            let tc = S.tanh(cNew)
-            c[j] = cNew
-            h[j] = o * tc
-            if let savedGates, let savedTanhC {
-                savedGates[j] = i; savedGates[hidden + j] = f
-                savedGates[2 * hidden + j] = g; savedGates[3 * hidden + j] = o
-                savedTanhC[j] = tc
-            }
-            j += 1
         }
     }
 
@@ -77,30 +64,21 @@ package enum RecurrentKernels {
         let w = V.scalarCount
         let one = V(repeating: 1)
         var j = 0
-        while j + w <= hidden {
-            let i = Kernels.load(V.self, savedGates + j), f = Kernels.load(V.self, savedGates + hidden + j)
-            let g = Kernels.load(V.self, savedGates + 2 * hidden + j), o = Kernels.load(V.self, savedGates + 3 * hidden + j)
-            let tc = Kernels.load(V.self, savedTanhC + j)
-            let dhv = Kernels.load(V.self, dh + j)
-            var dcTotal = Kernels.load(V.self, dc + j)
-            dcTotal.addProduct(dhv * o, one - tc * tc)
-            (dcTotal * g * i * (one - i)).store(to: dGates + j)
-            (dcTotal * Kernels.load(V.self, cPrev + j) * f * (one - f)).store(to: dGates + hidden + j)
-            (dcTotal * i * (one - g * g)).store(to: dGates + 2 * hidden + j)
-            (dhv * tc * o * (one - o)).store(to: dGates + 3 * hidden + j)
-            (dcTotal * f).store(to: dc + j)
-            j += w
-        }
         while j < hidden {
-            let i = savedGates[j], f = savedGates[hidden + j], g = savedGates[2 * hidden + j], o = savedGates[3 * hidden + j]
-            let tc = savedTanhC[j]
-            let dcTotal = dc[j] + dh[j] * o * (1 - tc * tc)
-            dGates[j] = dcTotal * g * i * (1 - i)
-            dGates[hidden + j] = dcTotal * cPrev[j] * f * (1 - f)
-            dGates[2 * hidden + j] = dcTotal * i * (1 - g * g)
-            dGates[3 * hidden + j] = dh[j] * tc * o * (1 - o)
-            dc[j] = dcTotal * f
-            j += 1
+            let n = min(w, hidden - j)
+            let i = Kernels.load(V.self, savedGates + j, count: n), f = Kernels.load(V.self, savedGates + hidden + j, count: n)
+            let g = Kernels.load(V.self, savedGates + 2 * hidden + j, count: n)
+            let o = Kernels.load(V.self, savedGates + 3 * hidden + j, count: n)
+            let tc = Kernels.load(V.self, savedTanhC + j, count: n)
+            let dhv = Kernels.load(V.self, dh + j, count: n)
+            var dcTotal = Kernels.load(V.self, dc + j, count: n)
+            dcTotal.addProduct(dhv * o, one - tc * tc)
+            (dcTotal * g * i * (one - i)).store(to: dGates + j, count: n)
+            (dcTotal * Kernels.load(V.self, cPrev + j, count: n) * f * (one - f)).store(to: dGates + hidden + j, count: n)
+            (dcTotal * i * (one - g * g)).store(to: dGates + 2 * hidden + j, count: n)
+            (dhv * tc * o * (one - o)).store(to: dGates + 3 * hidden + j, count: n)
+            (dcTotal * f).store(to: dc + j, count: n)
+            j += w
         }
     }
 
@@ -118,41 +96,30 @@ package enum RecurrentKernels {
     ) {
         typealias V = S.Vector
         let w = V.scalarCount
-        @inline(__always) func hiddenPart(_ gate: Int, _ j: Int) -> V {
+        @inline(__always) func hiddenPart(_ gate: Int, _ j: Int, _ n: Int) -> V {
             let k = gate * hidden + j
-            var value = Kernels.load(V.self, hGates + k)
-            if let biasHH { value += Kernels.load(V.self, biasHH + k) }
+            var value = Kernels.load(V.self, hGates + k, count: n)
+            if let biasHH { value += Kernels.load(V.self, biasHH + k, count: n) }
             return value
         }
         var j = 0
-        while j + w <= hidden {
-            let r = VectorMath.sigmoid(Kernels.load(V.self, xGates + j) + hiddenPart(0, j))
-            let z = VectorMath.sigmoid(Kernels.load(V.self, xGates + hidden + j) + hiddenPart(1, j))
-            let hn = hiddenPart(2, j)
-            var nPre = Kernels.load(V.self, xGates + 2 * hidden + j)
+        while j < hidden {
+            let n = min(w, hidden - j)
+            let r = VectorMath.sigmoid(Kernels.load(V.self, xGates + j, count: n) + hiddenPart(0, j, n))
+            let z = VectorMath.sigmoid(Kernels.load(V.self, xGates + hidden + j, count: n) + hiddenPart(1, j, n))
+            let hn = hiddenPart(2, j, n)
+            var nPre = Kernels.load(V.self, xGates + 2 * hidden + j, count: n)
             nPre.addProduct(r, hn)
-            let n = VectorMath.tanh(nPre)
-            let hp = Kernels.load(V.self, hPrev + j)
-            var hNew = n
-            hNew.addProduct(z, hp - n)
-            hNew.store(to: h + j)
+            let candidate = VectorMath.tanh(nPre)
+            let hp = Kernels.load(V.self, hPrev + j, count: n)
+            var hNew = candidate
+            hNew.addProduct(z, hp - candidate)
+            hNew.store(to: h + j, count: n)
             if let saved {
-                r.store(to: saved + j); z.store(to: saved + hidden + j)
-                n.store(to: saved + 2 * hidden + j); hn.store(to: saved + 3 * hidden + j)
+                r.store(to: saved + j, count: n); z.store(to: saved + hidden + j, count: n)
+                candidate.store(to: saved + 2 * hidden + j, count: n); hn.store(to: saved + 3 * hidden + j, count: n)
             }
             j += w
-        }
-        while j < hidden {
-            let b = { (k: Int) -> S in biasHH?[k] ?? 0 }
-            let r = SigmoidKernel.apply(xGates[j] + hGates[j] + b(j))
-            let z = SigmoidKernel.apply(xGates[hidden + j] + hGates[hidden + j] + b(hidden + j))
-            let hn = hGates[2 * hidden + j] + b(2 * hidden + j)
-            let n = S.tanh(xGates[2 * hidden + j] + r * hn)
-            h[j] = n + z * (hPrev[j] - n)
-            if let saved {
-                saved[j] = r; saved[hidden + j] = z; saved[2 * hidden + j] = n; saved[3 * hidden + j] = hn
-            }
-            j += 1
         }
     }
 
@@ -171,27 +138,21 @@ package enum RecurrentKernels {
         let w = V.scalarCount
         let one = V(repeating: 1)
         var j = 0
-        while j + w <= hidden {
-            let r = Kernels.load(V.self, saved + j), z = Kernels.load(V.self, saved + hidden + j)
-            let n = Kernels.load(V.self, saved + 2 * hidden + j), hn = Kernels.load(V.self, saved + 3 * hidden + j)
-            let dhv = Kernels.load(V.self, dh + j)
+        while j < hidden {
+            let count = min(w, hidden - j)
+            let r = Kernels.load(V.self, saved + j, count: count), z = Kernels.load(V.self, saved + hidden + j, count: count)
+            let n = Kernels.load(V.self, saved + 2 * hidden + j, count: count)
+            let hn = Kernels.load(V.self, saved + 3 * hidden + j, count: count)
+            let dhv = Kernels.load(V.self, dh + j, count: count)
             let dnPre = dhv * (one - z) * (one - n * n)
             let drPre = dnPre * hn * r * (one - r)
-            let dzPre = dhv * (Kernels.load(V.self, hPrev + j) - n) * z * (one - z)
-            dnPre.store(to: dNInput + j)
-            drPre.store(to: dHGates + j); dzPre.store(to: dHGates + hidden + j); (dnPre * r).store(to: dHGates + 2 * hidden + j)
-            (dhv * z).store(to: dhPrev + j)
+            let dzPre = dhv * (Kernels.load(V.self, hPrev + j, count: count) - n) * z * (one - z)
+            dnPre.store(to: dNInput + j, count: count)
+            drPre.store(to: dHGates + j, count: count)
+            dzPre.store(to: dHGates + hidden + j, count: count)
+            (dnPre * r).store(to: dHGates + 2 * hidden + j, count: count)
+            (dhv * z).store(to: dhPrev + j, count: count)
             j += w
-        }
-        while j < hidden {
-            let r = saved[j], z = saved[hidden + j], n = saved[2 * hidden + j], hn = saved[3 * hidden + j]
-            let dnPre = dh[j] * (1 - z) * (1 - n * n)
-            let drPre = dnPre * hn * r * (1 - r)
-            let dzPre = dh[j] * (hPrev[j] - n) * z * (1 - z)
-            dNInput[j] = dnPre
-            dHGates[j] = drPre; dHGates[hidden + j] = dzPre; dHGates[2 * hidden + j] = dnPre * r
-            dhPrev[j] = dh[j] * z
-            j += 1
         }
     }
 
@@ -208,16 +169,12 @@ package enum RecurrentKernels {
         typealias V = S.Vector
         let w = V.scalarCount
         var j = 0
-        while j + w <= hidden {
-            var pre = Kernels.load(V.self, xGates + j) + Kernels.load(V.self, hGates + j)
-            if let biasHH { pre += Kernels.load(V.self, biasHH + j) }
-            (relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)).store(to: h + j)
-            j += w
-        }
         while j < hidden {
-            let pre = xGates[j] + hGates[j] + (biasHH?[j] ?? 0)
-            h[j] = relu ? (pre > 0 ? pre : 0) : S.tanh(pre)
-            j += 1
+            let n = min(w, hidden - j)
+            var pre = Kernels.load(V.self, xGates + j, count: n) + Kernels.load(V.self, hGates + j, count: n)
+            if let biasHH { pre += Kernels.load(V.self, biasHH + j, count: n) }
+            (relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)).store(to: h + j, count: n)
+            j += w
         }
     }
 
