@@ -150,16 +150,6 @@ package enum Kernels {
     package static func load<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>) -> V {
         UnsafeRawPointer(pointer).loadUnaligned(as: V.self)
     }
-
-    /// Loads the first `count` lanes (1 ... V.scalarCount) of a vector, zeros in the rest: a
-    /// row's last partial vector then goes through the same vector code as the others.
-    @inlinable @inline(__always)
-    package static func load<V: SIMD>(_: V.Type, _ pointer: UnsafePointer<V.Scalar>, count: Int) -> V {
-        if count == V.scalarCount { return load(V.self, pointer) }
-        var vector = V()
-        for lane in 0..<count { vector[lane] = pointer[lane] }
-        return vector
-    }
 }
 
 extension SIMD {
@@ -167,12 +157,5 @@ extension SIMD {
     @inlinable @inline(__always)
     package func store(to pointer: UnsafeMutablePointer<Scalar>) {
         UnsafeMutableRawPointer(pointer).storeBytes(of: self, as: Self.self)
-    }
-
-    /// Stores the first `count` lanes (1 ... scalarCount) of the vector.
-    @inlinable @inline(__always)
-    package func store(to pointer: UnsafeMutablePointer<Scalar>, count: Int) {
-        if count == scalarCount { store(to: pointer); return }
-        for lane in 0..<count { pointer[lane] = self[lane] }
     }
 }

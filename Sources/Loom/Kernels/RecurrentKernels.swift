@@ -5,9 +5,10 @@
 /// RNN `[h]`, each block `hidden` wide. `xGates` is the row of the input projection
 /// (`x W_ihᵀ + b_ih`), `hGates` the row of `h W_hhᵀ` (bias not yet added).
 ///
-/// A row's last partial vector is loaded zero-padded and goes through the same vector code
-/// (the same polynomial, the same fused multiply-adds) as the full ones, so a unit's result
-/// does not depend on where it falls relative to the vector width.
+/// A row whose width is not a multiple of the vector's ends with its last units copied,
+/// zero-padded, into a row one vector wide, run through the same vector code (the same
+/// polynomial, the same fused multiply-adds) and copied back: a unit's result does not
+/// depend on where it falls relative to the vector width.
 package enum RecurrentKernels {
     // MARK: LSTM
 
@@ -23,30 +24,49 @@ package enum RecurrentKernels {
     ) {
         typealias V = S.Vector
         let w = V.scalarCount
-        @inline(__always) func pre(_ gate: Int, _ j: Int, _ n: Int) -> V {
+        @inline(__always) func pre(_ gate: Int, _ j: Int) -> V {
             let k = gate * hidden + j
-            var value = Kernels.load(V.self, xGates + k, count: n) + Kernels.load(V.self, hGates + k, count: n)
-            if let biasHH { value += Kernels.load(V.self, biasHH + k, count: n) }
+            var value = Kernels.load(V.self, xGates + k) + Kernels.load(V.self, hGates + k)
+            if let biasHH { value += Kernels.load(V.self, biasHH + k) }
             return value
         }
         var j = 0
-        while j < hidden {
-            let n = min(w, hidden - j)
-            let i = VectorMath.sigmoid(pre(0, j, n)), f = VectorMath.sigmoid(pre(1, j, n))
-            let g = VectorMath.tanh(pre(2, j, n)), o = VectorMath.sigmoid(pre(3, j, n))
-            var cNew = f * Kernels.load(V.self, cPrev + j, count: n)
+        while j + w <= hidden {
+            let i = VectorMath.sigmoid(pre(0, j)), f = VectorMath.sigmoid(pre(1, j))
+            let g = VectorMath.tanh(pre(2, j)), o = VectorMath.sigmoid(pre(3, j))
+            var cNew = f * Kernels.load(V.self, cPrev + j)
             cNew.addProduct(i, g)
             let tc = VectorMath.tanh(cNew)
-            cNew.store(to: c + j, count: n)
-            (o * tc).store(to: h + j, count: n)
+            cNew.store(to: c + j)
+            (o * tc).store(to: h + j)
             if let savedGates, let savedTanhC {
-                i.store(to: savedGates + j, count: n)
-                f.store(to: savedGates + hidden + j, count: n)
-                g.store(to: savedGates + 2 * hidden + j, count: n)
-                o.store(to: savedGates + 3 * hidden + j, count: n)
-                tc.store(to: savedTanhC + j, count: n)
+                i.store(to: savedGates + j)
+                f.store(to: savedGates + hidden + j)
+                g.store(to: savedGates + 2 * hidden + j)
+                o.store(to: savedGates + 3 * hidden + j)
+                tc.store(to: savedTanhC + j)
             }
             j += w
+        }
+        if j < hidden {
+            let tail = hidden - j
+            withUnsafeTemporaryAllocation(of: S.self, capacity: 20 * w) { buffer in
+                let t = buffer.baseAddress!
+                let (px, ph, pb, pc) = (t, t + 4 * w, t + 8 * w, t + 12 * w)
+                let (oc, oh, og, ot) = (t + 13 * w, t + 14 * w, t + 15 * w, t + 19 * w)
+                Kernels.padTail(xGates, blocks: 4, hidden: hidden, from: j, width: w, into: px)
+                Kernels.padTail(hGates, blocks: 4, hidden: hidden, from: j, width: w, into: ph)
+                if let biasHH { Kernels.padTail(biasHH, blocks: 4, hidden: hidden, from: j, width: w, into: pb) }
+                Kernels.padTail(cPrev, blocks: 1, hidden: hidden, from: j, width: w, into: pc)
+                lstmForward(hidden: w, xGates: px, hGates: ph, biasHH: biasHH == nil ? nil : UnsafePointer(pb), cPrev: pc,
+                            c: oc, h: oh, savedGates: savedGates == nil ? nil : og, savedTanhC: savedTanhC == nil ? nil : ot)
+                (c + j).update(from: oc, count: tail)
+                (h + j).update(from: oh, count: tail)
+                if let savedGates, let savedTanhC {
+                    Kernels.unpadTail(og, blocks: 4, hidden: hidden, from: j, width: w, into: savedGates)
+                    (savedTanhC + j).update(from: ot, count: tail)
+                }
+            }
         }
     }
 
@@ -64,21 +84,34 @@ package enum RecurrentKernels {
         let w = V.scalarCount
         let one = V(repeating: 1)
         var j = 0
-        while j < hidden {
-            let n = min(w, hidden - j)
-            let i = Kernels.load(V.self, savedGates + j, count: n), f = Kernels.load(V.self, savedGates + hidden + j, count: n)
-            let g = Kernels.load(V.self, savedGates + 2 * hidden + j, count: n)
-            let o = Kernels.load(V.self, savedGates + 3 * hidden + j, count: n)
-            let tc = Kernels.load(V.self, savedTanhC + j, count: n)
-            let dhv = Kernels.load(V.self, dh + j, count: n)
-            var dcTotal = Kernels.load(V.self, dc + j, count: n)
+        while j + w <= hidden {
+            let i = Kernels.load(V.self, savedGates + j), f = Kernels.load(V.self, savedGates + hidden + j)
+            let g = Kernels.load(V.self, savedGates + 2 * hidden + j), o = Kernels.load(V.self, savedGates + 3 * hidden + j)
+            let tc = Kernels.load(V.self, savedTanhC + j)
+            let dhv = Kernels.load(V.self, dh + j)
+            var dcTotal = Kernels.load(V.self, dc + j)
             dcTotal.addProduct(dhv * o, one - tc * tc)
-            (dcTotal * g * i * (one - i)).store(to: dGates + j, count: n)
-            (dcTotal * Kernels.load(V.self, cPrev + j, count: n) * f * (one - f)).store(to: dGates + hidden + j, count: n)
-            (dcTotal * i * (one - g * g)).store(to: dGates + 2 * hidden + j, count: n)
-            (dhv * tc * o * (one - o)).store(to: dGates + 3 * hidden + j, count: n)
-            (dcTotal * f).store(to: dc + j, count: n)
+            (dcTotal * g * i * (one - i)).store(to: dGates + j)
+            (dcTotal * Kernels.load(V.self, cPrev + j) * f * (one - f)).store(to: dGates + hidden + j)
+            (dcTotal * i * (one - g * g)).store(to: dGates + 2 * hidden + j)
+            (dhv * tc * o * (one - o)).store(to: dGates + 3 * hidden + j)
+            (dcTotal * f).store(to: dc + j)
             j += w
+        }
+        if j < hidden {
+            let tail = hidden - j
+            withUnsafeTemporaryAllocation(of: S.self, capacity: 13 * w) { buffer in
+                let t = buffer.baseAddress!
+                let (pdh, pdc, pg, ptc, pc, og) = (t, t + w, t + 2 * w, t + 6 * w, t + 7 * w, t + 8 * w)
+                Kernels.padTail(dh, blocks: 1, hidden: hidden, from: j, width: w, into: pdh)
+                Kernels.padTail(dc, blocks: 1, hidden: hidden, from: j, width: w, into: pdc)
+                Kernels.padTail(savedGates, blocks: 4, hidden: hidden, from: j, width: w, into: pg)
+                Kernels.padTail(savedTanhC, blocks: 1, hidden: hidden, from: j, width: w, into: ptc)
+                Kernels.padTail(cPrev, blocks: 1, hidden: hidden, from: j, width: w, into: pc)
+                lstmBackward(hidden: w, dh: pdh, dc: pdc, savedGates: pg, savedTanhC: ptc, cPrev: pc, dGates: og)
+                (dc + j).update(from: pdc, count: tail)
+                Kernels.unpadTail(og, blocks: 4, hidden: hidden, from: j, width: w, into: dGates)
+            }
         }
     }
 
@@ -96,30 +129,44 @@ package enum RecurrentKernels {
     ) {
         typealias V = S.Vector
         let w = V.scalarCount
-        @inline(__always) func hiddenPart(_ gate: Int, _ j: Int, _ n: Int) -> V {
+        @inline(__always) func hiddenPart(_ gate: Int, _ j: Int) -> V {
             let k = gate * hidden + j
-            var value = Kernels.load(V.self, hGates + k, count: n)
-            if let biasHH { value += Kernels.load(V.self, biasHH + k, count: n) }
+            var value = Kernels.load(V.self, hGates + k)
+            if let biasHH { value += Kernels.load(V.self, biasHH + k) }
             return value
         }
         var j = 0
-        while j < hidden {
-            let n = min(w, hidden - j)
-            let r = VectorMath.sigmoid(Kernels.load(V.self, xGates + j, count: n) + hiddenPart(0, j, n))
-            let z = VectorMath.sigmoid(Kernels.load(V.self, xGates + hidden + j, count: n) + hiddenPart(1, j, n))
-            let hn = hiddenPart(2, j, n)
-            var nPre = Kernels.load(V.self, xGates + 2 * hidden + j, count: n)
+        while j + w <= hidden {
+            let r = VectorMath.sigmoid(Kernels.load(V.self, xGates + j) + hiddenPart(0, j))
+            let z = VectorMath.sigmoid(Kernels.load(V.self, xGates + hidden + j) + hiddenPart(1, j))
+            let hn = hiddenPart(2, j)
+            var nPre = Kernels.load(V.self, xGates + 2 * hidden + j)
             nPre.addProduct(r, hn)
-            let candidate = VectorMath.tanh(nPre)
-            let hp = Kernels.load(V.self, hPrev + j, count: n)
-            var hNew = candidate
-            hNew.addProduct(z, hp - candidate)
-            hNew.store(to: h + j, count: n)
+            let n = VectorMath.tanh(nPre)
+            let hp = Kernels.load(V.self, hPrev + j)
+            var hNew = n
+            hNew.addProduct(z, hp - n)
+            hNew.store(to: h + j)
             if let saved {
-                r.store(to: saved + j, count: n); z.store(to: saved + hidden + j, count: n)
-                candidate.store(to: saved + 2 * hidden + j, count: n); hn.store(to: saved + 3 * hidden + j, count: n)
+                r.store(to: saved + j); z.store(to: saved + hidden + j)
+                n.store(to: saved + 2 * hidden + j); hn.store(to: saved + 3 * hidden + j)
             }
             j += w
+        }
+        if j < hidden {
+            let tail = hidden - j
+            withUnsafeTemporaryAllocation(of: S.self, capacity: 15 * w) { buffer in
+                let t = buffer.baseAddress!
+                let (px, ph, pb, php, oh, os) = (t, t + 3 * w, t + 6 * w, t + 9 * w, t + 10 * w, t + 11 * w)
+                Kernels.padTail(xGates, blocks: 3, hidden: hidden, from: j, width: w, into: px)
+                Kernels.padTail(hGates, blocks: 3, hidden: hidden, from: j, width: w, into: ph)
+                if let biasHH { Kernels.padTail(biasHH, blocks: 3, hidden: hidden, from: j, width: w, into: pb) }
+                Kernels.padTail(hPrev, blocks: 1, hidden: hidden, from: j, width: w, into: php)
+                gruForward(hidden: w, xGates: px, hGates: ph, biasHH: biasHH == nil ? nil : UnsafePointer(pb), hPrev: php,
+                           h: oh, saved: saved == nil ? nil : os)
+                (h + j).update(from: oh, count: tail)
+                if let saved { Kernels.unpadTail(os, blocks: 4, hidden: hidden, from: j, width: w, into: saved) }
+            }
         }
     }
 
@@ -138,21 +185,31 @@ package enum RecurrentKernels {
         let w = V.scalarCount
         let one = V(repeating: 1)
         var j = 0
-        while j < hidden {
-            let count = min(w, hidden - j)
-            let r = Kernels.load(V.self, saved + j, count: count), z = Kernels.load(V.self, saved + hidden + j, count: count)
-            let n = Kernels.load(V.self, saved + 2 * hidden + j, count: count)
-            let hn = Kernels.load(V.self, saved + 3 * hidden + j, count: count)
-            let dhv = Kernels.load(V.self, dh + j, count: count)
+        while j + w <= hidden {
+            let r = Kernels.load(V.self, saved + j), z = Kernels.load(V.self, saved + hidden + j)
+            let n = Kernels.load(V.self, saved + 2 * hidden + j), hn = Kernels.load(V.self, saved + 3 * hidden + j)
+            let dhv = Kernels.load(V.self, dh + j)
             let dnPre = dhv * (one - z) * (one - n * n)
             let drPre = dnPre * hn * r * (one - r)
-            let dzPre = dhv * (Kernels.load(V.self, hPrev + j, count: count) - n) * z * (one - z)
-            dnPre.store(to: dNInput + j, count: count)
-            drPre.store(to: dHGates + j, count: count)
-            dzPre.store(to: dHGates + hidden + j, count: count)
-            (dnPre * r).store(to: dHGates + 2 * hidden + j, count: count)
-            (dhv * z).store(to: dhPrev + j, count: count)
+            let dzPre = dhv * (Kernels.load(V.self, hPrev + j) - n) * z * (one - z)
+            dnPre.store(to: dNInput + j)
+            drPre.store(to: dHGates + j); dzPre.store(to: dHGates + hidden + j); (dnPre * r).store(to: dHGates + 2 * hidden + j)
+            (dhv * z).store(to: dhPrev + j)
             j += w
+        }
+        if j < hidden {
+            let tail = hidden - j
+            withUnsafeTemporaryAllocation(of: S.self, capacity: 11 * w) { buffer in
+                let t = buffer.baseAddress!
+                let (pdh, ps, php, on, og, odh) = (t, t + w, t + 5 * w, t + 6 * w, t + 7 * w, t + 10 * w)
+                Kernels.padTail(dh, blocks: 1, hidden: hidden, from: j, width: w, into: pdh)
+                Kernels.padTail(saved, blocks: 4, hidden: hidden, from: j, width: w, into: ps)
+                Kernels.padTail(hPrev, blocks: 1, hidden: hidden, from: j, width: w, into: php)
+                gruBackward(hidden: w, dh: pdh, saved: ps, hPrev: php, dNInput: on, dHGates: og, dhPrev: odh)
+                (dNInput + j).update(from: on, count: tail)
+                Kernels.unpadTail(og, blocks: 3, hidden: hidden, from: j, width: w, into: dHGates)
+                (dhPrev + j).update(from: odh, count: tail)
+            }
         }
     }
 
@@ -169,12 +226,23 @@ package enum RecurrentKernels {
         typealias V = S.Vector
         let w = V.scalarCount
         var j = 0
-        while j < hidden {
-            let n = min(w, hidden - j)
-            var pre = Kernels.load(V.self, xGates + j, count: n) + Kernels.load(V.self, hGates + j, count: n)
-            if let biasHH { pre += Kernels.load(V.self, biasHH + j, count: n) }
-            (relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)).store(to: h + j, count: n)
+        while j + w <= hidden {
+            var pre = Kernels.load(V.self, xGates + j) + Kernels.load(V.self, hGates + j)
+            if let biasHH { pre += Kernels.load(V.self, biasHH + j) }
+            (relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)).store(to: h + j)
             j += w
+        }
+        if j < hidden {
+            let tail = hidden - j
+            withUnsafeTemporaryAllocation(of: S.self, capacity: 4 * w) { buffer in
+                let t = buffer.baseAddress!
+                let (px, ph, pb, oh) = (t, t + w, t + 2 * w, t + 3 * w)
+                Kernels.padTail(xGates, blocks: 1, hidden: hidden, from: j, width: w, into: px)
+                Kernels.padTail(hGates, blocks: 1, hidden: hidden, from: j, width: w, into: ph)
+                if let biasHH { Kernels.padTail(biasHH, blocks: 1, hidden: hidden, from: j, width: w, into: pb) }
+                rnnForward(hidden: w, relu: relu, xGates: px, hGates: ph, biasHH: biasHH == nil ? nil : UnsafePointer(pb), h: oh)
+                (h + j).update(from: oh, count: tail)
+            }
         }
     }
 
@@ -188,6 +256,31 @@ package enum RecurrentKernels {
     ) {
         for j in 0..<hidden {
             dGates[j] = relu ? (h[j] > 0 ? dh[j] : 0) : dh[j] * (1 - h[j] * h[j])
+        }
+    }
+}
+
+extension Kernels {
+    /// Copies units `j..<hidden` of each of the `blocks` gate blocks of a row (blocks of
+    /// `hidden`) into `target` as blocks of `width` units, the rest of each block zero.
+    @inlinable @inline(__always)
+    package static func padTail<S: TensorScalar>(_ source: UnsafePointer<S>, blocks: Int, hidden: Int, from j: Int,
+                                                 width: Int, into target: UnsafeMutablePointer<S>) {
+        let tail = hidden - j
+        for block in 0..<blocks {
+            let destination = target + block * width
+            destination.update(from: source + block * hidden + j, count: tail)
+            (destination + tail).update(repeating: 0, count: width - tail)
+        }
+    }
+
+    /// The inverse of `padTail`: writes the first `hidden - j` units of each block of `width`
+    /// units in `source` to units `j..<hidden` of the blocks of `target`.
+    @inlinable @inline(__always)
+    package static func unpadTail<S: TensorScalar>(_ source: UnsafePointer<S>, blocks: Int, hidden: Int, from j: Int,
+                                                   width: Int, into target: UnsafeMutablePointer<S>) {
+        for block in 0..<blocks {
+            (target + block * hidden + j).update(from: source + block * width, count: hidden - j)
         }
     }
 }
