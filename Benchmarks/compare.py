@@ -5,7 +5,7 @@ For each repetition and each config, runs the PyTorch script (tools/pytorch_benc
 the torch venv's python) and then `loom-bench --json`, one config at a time, so both see the
 same machine state; the reported time is the median over the repetitions of each tool's
 median. Prints a markdown table: config, mode, PyTorch ms, Loom ms, ratio (PyTorch / Loom),
-the goal of PRODUCT.md, whether it is met, and Loom's GFLOP/s.
+the goal of the product specification (PRODUCT.md, kept beside the repository), whether it is met, and Loom's GFLOP/s.
 
 Python 3 standard library only.
 
@@ -28,7 +28,7 @@ ROOT = os.path.dirname(HERE)
 CONFIGS = ["lstm-tiny", "lstm-small", "lstm-medium", "lstm-large", "gru-medium", "rnn-medium",
            "bilstm2-packed", "bilstm-long-100", "bilstm-long-400", "tagger-step", "custom-loop-lstm-small"]
 
-# PRODUCT.md, "Performance goals": (inference, train) ratio = PyTorch time / Loom time.
+# The product specification's performance goals (PRODUCT.md, kept beside the repository): (inference, train) ratio = PyTorch time / Loom time.
 GOALS = {
     "lstm-tiny": (3.0, 3.0),
     "lstm-small": (1.3, 1.5),
