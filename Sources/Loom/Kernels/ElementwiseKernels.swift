@@ -9,28 +9,28 @@ package protocol BinaryKernel {
 
 /// `a + b`.
 package enum AddKernel: BinaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a + b }
-    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a + b }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a + b }
 }
 /// `a - b`.
 package enum SubtractKernel: BinaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a - b }
-    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a - b }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a - b }
 }
 /// `a * b`.
 package enum MultiplyKernel: BinaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a * b }
-    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a * b }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a * b }
 }
 /// `a / b`.
 package enum DivideKernel: BinaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a / b }
-    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { a / b }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { a / b }
 }
 /// `max(a, b)`.
 package enum MaximumKernel: BinaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { pointwiseMax(a, b) }
-    @inlinable package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { Swift.max(a, b) }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ a: V, _ b: V) -> V where V.Scalar: TensorScalar { pointwiseMax(a, b) }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ a: S, _ b: S) -> S { Swift.max(a, b) }
 }
 
 /// The low-level loops over raw memory. Everything here works on pointers and counts and

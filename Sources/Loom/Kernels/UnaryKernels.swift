@@ -19,23 +19,23 @@ extension UnaryKernel {
 
 /// e^x.
 package enum ExpKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.exp(x) }
-    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.exp(x) }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ x: S) -> S { S.exp(x) }
 }
 /// The natural logarithm.
 package enum LogKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.log(x) }
-    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.log(x) }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.log(x) }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ x: S) -> S { S.log(x) }
 }
 /// The hyperbolic tangent.
 package enum TanhKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.tanh(x) }
-    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.tanh(x) }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ x: S) -> S { S.tanh(x) }
 }
 /// The logistic sigmoid 1 / (1 + e^-x), computed without overflow for large |x|.
 package enum SigmoidKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.sigmoid(x) }
-    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S {
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.sigmoid(x) }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ x: S) -> S {
         if x >= 0 {
             return 1 / (1 + S.exp(-x))
         }
@@ -45,15 +45,15 @@ package enum SigmoidKernel: UnaryKernel {
 }
 /// max(x, 0).
 package enum ReluKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         pointwiseMax(x, V(repeating: 0))
     }
-    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { x > 0 ? x : 0 }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ x: S) -> S { x > 0 ? x : 0 }
 }
 /// -x.
 package enum NegateKernel: UnaryKernel {
-    @inlinable package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { V(repeating: 0) - x }
-    @inlinable package static func apply<S: TensorScalar>(_ x: S) -> S { -x }
+    @inlinable @inline(__always) package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { V(repeating: 0) - x }
+    @inlinable @inline(__always) package static func apply<S: TensorScalar>(_ x: S) -> S { -x }
 }
 
 extension Kernels {
