@@ -51,7 +51,7 @@ private func triadLoop(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Floa
     var i = 0
     while i + 8 <= count {
         var value = Kernels.load(SIMD8<Float>.self, b + i)
-        value.addProduct(scale, Kernels.load(SIMD8<Float>.self, c + i))
+        value.multiplyAdd(scale, Kernels.load(SIMD8<Float>.self, c + i))
         value.store(to: a + i)
         i += 8
     }

@@ -95,9 +95,9 @@ func fmaChains<V: SIMD>(_: V.Type, iterations: Int, seed: Float) -> Float where 
     var c0 = V(repeating: seed), c1 = c0 + 1, c2 = c0 + 2, c3 = c0 + 3, c4 = c0 + 4, c5 = c0 + 5
     var c6 = c0 + 6, c7 = c0 + 7, c8 = c0 + 8, c9 = c0 + 9, c10 = c0 + 10, c11 = c0 + 11
     for _ in 0..<iterations {
-        c0.addProduct(c0, x); c1.addProduct(c1, x); c2.addProduct(c2, x); c3.addProduct(c3, x)
-        c4.addProduct(c4, x); c5.addProduct(c5, x); c6.addProduct(c6, y); c7.addProduct(c7, y)
-        c8.addProduct(c8, y); c9.addProduct(c9, y); c10.addProduct(c10, y); c11.addProduct(c11, y)
+        c0.multiplyAdd(c0, x); c1.multiplyAdd(c1, x); c2.multiplyAdd(c2, x); c3.multiplyAdd(c3, x)
+        c4.multiplyAdd(c4, x); c5.multiplyAdd(c5, x); c6.multiplyAdd(c6, y); c7.multiplyAdd(c7, y)
+        c8.multiplyAdd(c8, y); c9.multiplyAdd(c9, y); c10.multiplyAdd(c10, y); c11.multiplyAdd(c11, y)
     }
     let total = (c0 + c1 + c2 + c3) + (c4 + c5 + c6 + c7) + (c8 + c9 + c10 + c11)
     return total.sum()

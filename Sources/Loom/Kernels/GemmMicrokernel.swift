@@ -47,12 +47,12 @@ extension Kernels {
         var a = packedA, b = packedB
         for _ in 0..<kc {
             let b0 = load(V.self, b), b1 = load(V.self, b + width)
-            var x = V(repeating: a[0]); c00.addProduct(x, b0); c01.addProduct(x, b1)
-            x = V(repeating: a[1]); c10.addProduct(x, b0); c11.addProduct(x, b1)
-            x = V(repeating: a[2]); c20.addProduct(x, b0); c21.addProduct(x, b1)
-            x = V(repeating: a[3]); c30.addProduct(x, b0); c31.addProduct(x, b1)
-            x = V(repeating: a[4]); c40.addProduct(x, b0); c41.addProduct(x, b1)
-            x = V(repeating: a[5]); c50.addProduct(x, b0); c51.addProduct(x, b1)
+            var x = V(repeating: a[0]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
+            x = V(repeating: a[1]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
+            x = V(repeating: a[2]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
+            x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
+            x = V(repeating: a[4]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
+            x = V(repeating: a[5]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
             a += gemmRowsPerTile
             b += 2 * width
         }
@@ -78,17 +78,17 @@ extension Kernels {
             let b0 = load(V.self, b), b1 = load(V.self, b + width)
             let b2 = load(V.self, b + 2 * width), b3 = load(V.self, b + 3 * width)
             var x = V(repeating: a[0])
-            c00.addProduct(x, b0); c01.addProduct(x, b1); c02.addProduct(x, b2); c03.addProduct(x, b3)
+            c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1); c02.multiplyAdd(x, b2); c03.multiplyAdd(x, b3)
             x = V(repeating: a[1])
-            c10.addProduct(x, b0); c11.addProduct(x, b1); c12.addProduct(x, b2); c13.addProduct(x, b3)
+            c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1); c12.multiplyAdd(x, b2); c13.multiplyAdd(x, b3)
             x = V(repeating: a[2])
-            c20.addProduct(x, b0); c21.addProduct(x, b1); c22.addProduct(x, b2); c23.addProduct(x, b3)
+            c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1); c22.multiplyAdd(x, b2); c23.multiplyAdd(x, b3)
             x = V(repeating: a[3])
-            c30.addProduct(x, b0); c31.addProduct(x, b1); c32.addProduct(x, b2); c33.addProduct(x, b3)
+            c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1); c32.multiplyAdd(x, b2); c33.multiplyAdd(x, b3)
             x = V(repeating: a[4])
-            c40.addProduct(x, b0); c41.addProduct(x, b1); c42.addProduct(x, b2); c43.addProduct(x, b3)
+            c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1); c42.multiplyAdd(x, b2); c43.multiplyAdd(x, b3)
             x = V(repeating: a[5])
-            c50.addProduct(x, b0); c51.addProduct(x, b1); c52.addProduct(x, b2); c53.addProduct(x, b3)
+            c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1); c52.multiplyAdd(x, b2); c53.multiplyAdd(x, b3)
             a += gemmRowsPerTile
             b += 4 * width
         }

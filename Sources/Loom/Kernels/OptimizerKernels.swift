@@ -21,11 +21,11 @@ extension Kernels {
         while i + width <= count {
             var grad = load(V.self, g + i)
             var param = load(V.self, p + i)
-            grad.addProduct(vl2, param)
+            grad.multiplyAdd(vl2, param)
             var mi = load(V.self, m + i) * vb1
-            mi.addProduct(vc1, grad)
+            mi.multiplyAdd(vc1, grad)
             var vi = load(V.self, v + i) * vb2
-            vi.addProduct(vc2, grad * grad)
+            vi.multiplyAdd(vc2, grad * grad)
             let denominator = squareRootOfNonNegative(vi) / vroot + veps
             param = param * vdecay - vstep * (mi / denominator)
             mi.store(to: m + i)
@@ -36,9 +36,9 @@ extension Kernels {
         // The tail with the same fused multiply-adds, so each scalar's update does not depend
         // on where it falls relative to the vector width.
         while i < count {
-            let grad = g[i].addingProduct(l2, p[i])
-            let mi = (m[i] * beta1).addingProduct(1 - beta1, grad)
-            let vi = (v[i] * beta2).addingProduct(1 - beta2, grad * grad)
+            let grad = g[i].addingMultiplied(l2, p[i])
+            let mi = (m[i] * beta1).addingMultiplied(1 - beta1, grad)
+            let vi = (v[i] * beta2).addingMultiplied(1 - beta2, grad * grad)
             let denominator = vi.squareRoot() / biasCorrection2Root + epsilon
             p[i] = p[i] * decay - stepSize * (mi / denominator)
             m[i] = mi

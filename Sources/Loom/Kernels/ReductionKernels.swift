@@ -60,10 +60,10 @@ extension Kernels {
         var i = 0
         while i + 16 <= count {
             let a = widened(x + i), b = widened(x + i + 4), c = widened(x + i + 8), d = widened(x + i + 12)
-            s0.addProduct(a, a)
-            s1.addProduct(b, b)
-            s2.addProduct(c, c)
-            s3.addProduct(d, d)
+            s0.multiplyAdd(a, a)
+            s1.multiplyAdd(b, b)
+            s2.multiplyAdd(c, c)
+            s3.multiplyAdd(d, d)
             i += 16
         }
         var total = ((s0 + s1) + (s2 + s3)).sum()

@@ -135,7 +135,7 @@ extension Kernels {
         var i = 0
         while i + width <= count {
             var acc = load(V.self, y + i)
-            acc.addProduct(va, load(V.self, x + i))
+            acc.multiplyAdd(va, load(V.self, x + i))
             acc.store(to: y + i)
             i += width
         }

@@ -100,19 +100,19 @@ package enum VectorMath {
         let f = m - 1
         let f2 = f * f
         var p = V(repeating: 7.037_683_629_2e-2)
-        p = V(repeating: -1.151_461_031_0e-1).addingProduct(p, f)
-        p = V(repeating: 1.167_699_874_0e-1).addingProduct(p, f)
-        p = V(repeating: -1.242_014_084_6e-1).addingProduct(p, f)
-        p = V(repeating: 1.424_932_278_7e-1).addingProduct(p, f)
-        p = V(repeating: -1.666_805_766_5e-1).addingProduct(p, f)
-        p = V(repeating: 2.000_071_476_5e-1).addingProduct(p, f)
-        p = V(repeating: -2.499_999_399_3e-1).addingProduct(p, f)
-        p = V(repeating: 3.333_333_117_4e-1).addingProduct(p, f)
+        p = V(repeating: -1.151_461_031_0e-1).addingMultiplied(p, f)
+        p = V(repeating: 1.167_699_874_0e-1).addingMultiplied(p, f)
+        p = V(repeating: -1.242_014_084_6e-1).addingMultiplied(p, f)
+        p = V(repeating: 1.424_932_278_7e-1).addingMultiplied(p, f)
+        p = V(repeating: -1.666_805_766_5e-1).addingMultiplied(p, f)
+        p = V(repeating: 2.000_071_476_5e-1).addingMultiplied(p, f)
+        p = V(repeating: -2.499_999_399_3e-1).addingMultiplied(p, f)
+        p = V(repeating: 3.333_333_117_4e-1).addingMultiplied(p, f)
         // ln2 in two parts (0.693359375 exact in few bits, plus a small correction).
         var y = (p * f) * f2
-        y.addProduct(e, V(repeating: -2.121_944_40e-4))
-        y.addProduct(f2, V(repeating: -0.5))
-        var result = (f + y).addingProduct(e, V(repeating: 0.693_359_375))
+        y.multiplyAdd(e, V(repeating: -2.121_944_40e-4))
+        y.multiplyAdd(f2, V(repeating: -0.5))
+        var result = (f + y).addingMultiplied(e, V(repeating: 0.693_359_375))
         // Special values: 0 → -inf, negative → NaN, inf → inf, NaN → NaN.
         result = V.select(V(repeating: -.infinity), where: input, isBelow: V(repeating: .leastNonzeroMagnitude),
                           otherwise: result)
@@ -127,7 +127,7 @@ package enum VectorMath {
     @_transparent
     static func floatSigmoid<V: SIMD>(_ x: V) -> V where V: FloatLanes {
         let (scale, q) = expPartsNonPositive(-absoluteValue(x))
-        let e = scale.addingProduct(scale, q)
+        let e = scale.addingMultiplied(scale, q)
         let reciprocal = 1 / (1 + e)
         return V.select(e * reciprocal, whereNegative: x, otherwise: reciprocal)
     }
@@ -137,7 +137,7 @@ package enum VectorMath {
     @_transparent
     static func floatTanh<V: SIMD>(_ x: V) -> V where V: FloatLanes {
         let (scale, q) = expPartsNonPositive(-2 * absoluteValue(x))
-        let m = (scale - 1).addingProduct(scale, q)
+        let m = (scale - 1).addingMultiplied(scale, q)
         let magnitude = -m / (2 + m)
         return V.select(-magnitude, whereNegative: x, otherwise: magnitude)
     }
@@ -152,12 +152,12 @@ package enum VectorMath {
         let x = V.select(V(repeating: -87.3), where: y, isBelow: V(repeating: -87.3), otherwise: y)
         let (_, r, shifted) = reduce(x)
         var p = V(repeating: 1.987_569_15e-4)
-        p = V(repeating: 1.398_199_95e-3).addingProduct(p, r)
-        p = V(repeating: 8.333_451_9e-3).addingProduct(p, r)
-        p = V(repeating: 4.166_579_6e-2).addingProduct(p, r)
-        p = V(repeating: 1.666_666_55e-1).addingProduct(p, r)
-        p = V(repeating: 5.000_000_1e-1).addingProduct(p, r)
-        let q = r.addingProduct(p, r * r)                      // e^r - 1
+        p = V(repeating: 1.398_199_95e-3).addingMultiplied(p, r)
+        p = V(repeating: 8.333_451_9e-3).addingMultiplied(p, r)
+        p = V(repeating: 4.166_579_6e-2).addingMultiplied(p, r)
+        p = V(repeating: 1.666_666_55e-1).addingMultiplied(p, r)
+        p = V(repeating: 5.000_000_1e-1).addingMultiplied(p, r)
+        let q = r.addingMultiplied(p, r * r)                      // e^r - 1
         return (powerOfTwo(shifted), q)
     }
 
@@ -172,12 +172,12 @@ package enum VectorMath {
                          otherwise: V.select(low, where: input, isBelow: low, otherwise: input))
         let (_, r, shifted) = reduce(x)
         var p = V(repeating: 1.987_569_15e-4)
-        p = V(repeating: 1.398_199_95e-3).addingProduct(p, r)
-        p = V(repeating: 8.333_451_9e-3).addingProduct(p, r)
-        p = V(repeating: 4.166_579_6e-2).addingProduct(p, r)
-        p = V(repeating: 1.666_666_55e-1).addingProduct(p, r)
-        p = V(repeating: 5.000_000_1e-1).addingProduct(p, r)
-        p = (r + 1).addingProduct(p, r * r)
+        p = V(repeating: 1.398_199_95e-3).addingMultiplied(p, r)
+        p = V(repeating: 8.333_451_9e-3).addingMultiplied(p, r)
+        p = V(repeating: 4.166_579_6e-2).addingMultiplied(p, r)
+        p = V(repeating: 1.666_666_55e-1).addingMultiplied(p, r)
+        p = V(repeating: 5.000_000_1e-1).addingMultiplied(p, r)
+        p = (r + 1).addingMultiplied(p, r * r)
         var result = p * powerOfTwo(shifted)
         // Below the clamp the true value underflows to 0; keep NaN as NaN.
         result = V.select(V(repeating: 0), where: input, isBelow: low, otherwise: result)
@@ -193,10 +193,10 @@ package enum VectorMath {
     @inlinable @inline(__always)
     static func reduce<V: SIMD>(_ x: V) -> (n: V, r: V, shifted: V) where V: FloatLanes {
         let magic = V(repeating: 12_582_912)
-        let shifted = magic.addingProduct(x, V(repeating: 1.442_695_04))
+        let shifted = magic.addingMultiplied(x, V(repeating: 1.442_695_04))
         let n = shifted - magic
-        var r = x.addingProduct(n, V(repeating: -0.693_145_751_953_125))
-        r.addProduct(n, V(repeating: -1.428_606_765_330_187_045e-06))
+        var r = x.addingMultiplied(n, V(repeating: -0.693_145_751_953_125))
+        r.multiplyAdd(n, V(repeating: -1.428_606_765_330_187_045e-06))
         return (n, r, shifted)
     }
 
