@@ -9,11 +9,7 @@ extension SIMD where Scalar: FloatingPoint {
     /// `self += a · b` per lane.
     @_transparent
     package mutating func multiplyAdd(_ a: Self, _ b: Self) {
-        #if LOOM_NATIVE_BUILD || !arch(x86_64)
-        addProduct(a, b)
-        #else
-        self += a * b
-        #endif
+        self = addingMultiplied(a, b)
     }
 
     /// `self + a · b` per lane.

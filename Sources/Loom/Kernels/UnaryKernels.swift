@@ -6,17 +6,6 @@ package protocol UnaryKernel {
     static func apply<S: TensorScalar>(_ x: S) -> S
 }
 
-extension UnaryKernel {
-    /// Lane-by-lane fallback through the scalar function, for functions (exp, log, tanh)
-    /// whose vector form is the scalar libm call per lane.
-    @inlinable @inline(__always)
-    package static func applyLanes<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
-        var result = x
-        for lane in 0..<V.scalarCount { result[lane] = apply(x[lane]) }
-        return result
-    }
-}
-
 /// e^x.
 package enum ExpKernel: UnaryKernel {
     @inlinable @inline(__always) package static func apply<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar { VectorMath.exp(x) }

@@ -59,9 +59,10 @@ package enum VectorMath {
     }
 
     /// The natural logarithm per lane.
-    @inlinable @inline(__always)
-    public static func log<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
+    @_transparent
+    package static func log<V: SIMD>(_ x: V) -> V where V.Scalar: TensorScalar {
         if V.Scalar.self == Float.self {
+            // Type checks that fold away once specialized (a dynamic cast would not).
             switch V.scalarCount {
             case 16: return unsafeBitCast(floatLog(unsafeBitCast(x, to: SIMD16<Float>.self)), to: V.self)
             case 8: return unsafeBitCast(floatLog(unsafeBitCast(x, to: SIMD8<Float>.self)), to: V.self)

@@ -17,10 +17,9 @@ struct MatmulOperand<Scalar: TensorScalar> {
     /// the last two axes, its own scalars otherwise.
     init(_ tensor: Tensor<Scalar>) {
         let rows = tensor.shape[tensor.rank - 2], columns = tensor.shape[tensor.rank - 1]
-        if tensor.storage.isDeferred, let deferred = tensor.storage.deferredTranspose,
-           deferred.sourceShape == Tensor<Scalar>.swappingLastAxes(tensor.shape) {
-            storage = deferred.source
-            pointer = UnsafePointer(deferred.source.base)
+        if let source = tensor.deferredTransposeSource {
+            storage = source
+            pointer = UnsafePointer(source.base)
             isTransposed = true
             leadingDimension = rows
         } else {

@@ -111,11 +111,16 @@ extension Tensor {
     /// first read), or, when this tensor is itself such a deferred swap not yet written,
     /// the storage it was made from.
     func transposedLastAxesStorage() -> TensorStorage<Scalar> {
-        if storage.isDeferred, let deferred = storage.deferredTranspose,
-           deferred.sourceShape == Tensor.swappingLastAxes(shape) {
-            return deferred.source
-        }
-        return TensorStorage(transposingLastAxesOf: storage, sourceShape: shape)
+        deferredTransposeSource ?? TensorStorage(transposingLastAxesOf: storage, sourceShape: shape)
+    }
+
+    /// The storage this tensor is a not-yet-written swap of the last two axes of, when it is
+    /// one (with exactly the shape of that swap, so not a reshape of it): its scalars are that
+    /// storage's read transposed.
+    var deferredTransposeSource: TensorStorage<Scalar>? {
+        guard storage.isDeferred, let deferred = storage.deferredTranspose,
+              deferred.sourceShape == Tensor.swappingLastAxes(shape) else { return nil }
+        return deferred.source
     }
 
     /// `shape` with its last two entries swapped.

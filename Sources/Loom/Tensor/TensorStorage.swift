@@ -18,7 +18,7 @@ import Synchronization
     @usableFromInline let deferredTranspose: DeferredTranspose<Scalar>?
     /// Packed forms of this storage as the right operand of products (see
     /// `packedRightOperand`), dropped when the storage is written in place.
-    let packedForms = Mutex(PackedForms())
+    let packedForms = Mutex(PackedForms<Scalar>())
 
     /// The first scalar. Valid for `count` elements for the lifetime of the storage.
     @inlinable var base: UnsafeMutablePointer<Scalar> {
@@ -90,14 +90,15 @@ import Synchronization
     func packedRightOperand(transposed: Bool, k: Int, n: Int) -> GemmPackedB<Scalar>? {
         guard count == k * n, k > 0, n > 0 else { return nil }
         let path = InstructionSet.current
-        let found: GemmPackedB<Scalar>?? = packedForms.withLock { forms in
-            if let kept = forms.entries.first(where: { $0.transposed == transposed && $0.k == k && $0.path == path }) {
-                return .some(kept.packed as? GemmPackedB<Scalar>)
+        let (kept, keepNew) = packedForms.withLock { forms -> (GemmPackedB<Scalar>?, Bool) in
+            if let entry = forms.entries.first(where: { $0.transposed == transposed && $0.k == k && $0.path == path }) {
+                return (entry.packed, false)
             }
             forms.uses += 1
-            return forms.uses >= 2 && forms.entries.count < 2 ? .none : .some(nil)
+            return (nil, forms.uses >= 2 && forms.entries.count < 2)
         }
-        if let found { return found }
+        if let kept { return kept }
+        guard keepNew else { return nil }
         let packed = GemmPackedB<Scalar>(UnsafePointer(base), ldb: transposed ? k : n, transposed: transposed, k: k, n: n)
         packedForms.withLock { $0.entries.append(.init(transposed: transposed, k: k, path: path, packed: packed)) }
         return packed
@@ -139,12 +140,12 @@ import Synchronization
 }
 
 /// The packed right-operand forms a storage keeps, and how often it was asked for one.
-struct PackedForms {
+struct PackedForms<Scalar: TensorScalar> {
     struct Entry {
         let transposed: Bool
         let k: Int
         let path: InstructionSet
-        let packed: AnyObject
+        let packed: GemmPackedB<Scalar>
     }
     var uses = 0
     var entries: [Entry] = []
