@@ -32,4 +32,5 @@ let parityHandlers: [String: any ParityHandler.Type] = [
     "adam": OptimizerHandler.self,
     "adamw": OptimizerHandler.self,
     "clip_grad_norm": ClipGradNormHandler.self,
+    "conv1d": Conv1dHandler.self,
 ]
