@@ -1,6 +1,6 @@
 /// The help texts of `loom --help` and `loom help COMMAND`.
 enum Help {
-    static let topics = ["train", "sample", "evaluate", "tagger", "classifier", "charlm", "forecast"]
+    static let topics = ["train", "sample", "evaluate", "export-embeddings", "tagger", "classifier", "charlm", "forecast"]
 
     /// The help text for `topic` (a command or a task), or nil.
     static func topic(_ topic: String) -> String? {
@@ -8,6 +8,7 @@ enum Help {
         case "train", "tagger", "classifier", "charlm", "forecast": return train
         case "sample": return sample
         case "evaluate": return evaluate
+        case "export-embeddings": return exportEmbeddings
         default: return nil
         }
     }
@@ -19,7 +20,9 @@ enum Help {
       loom train tagger|classifier|charlm|forecast [options]   train an example model
       loom sample --checkpoint PATH [options]                  generate text from a charlm checkpoint
       loom evaluate --checkpoint PATH --data PATH              score a saved model on a data file
-      loom help COMMAND                                        details (train, sample, evaluate)
+      loom export-embeddings --checkpoint PATH --output PATH   write a model's word vectors as text
+      loom help COMMAND                                        details (train, sample, evaluate,
+                                                               export-embeddings)
 
     QUICK START
       swift run -c release loom train tagger      # POS tagger on the embedded corpus, a few seconds
@@ -38,6 +41,8 @@ enum Help {
                   <unk>=1). Embedding(V, 100, padding 0) → 2-layer BiLSTM(128, dropout 0.3)
                   → Linear(256, tags); masked cross-entropy; Adam lr 2e-3; batch 32;
                   clip 5.0. Metric: token accuracy. Epochs: 10 embedded, 5 with --data.
+                  --char-features cnn|lstm appends a vector computed from each word's
+                  characters to its embedding (see below).
       classifier  Binary sentiment. --data: TSV `label<TAB>text`, labels 0/1. Lowercased
                   whitespace tokens, vocabulary of every training token. Embedding(V, 100)
                   → BiLSTM(128) → [final forward h, final backward h] → Dropout(0.3) →
@@ -82,6 +87,28 @@ enum Help {
       --plot PATH.svg    write the learning curve (training loss, dev metric per epoch)
       --max-tokens N     classifier: keep the first N tokens of each text (before the
                          vocabulary is built)
+      --cell lstm|gru    tagger, classifier: the recurrent cell of the encoder (default
+                         lstm); the GRU's parameters are saved under gru.*
+      --char-features none|cnn|lstm
+                         tagger: character features per word (default none). Characters
+                         of the training words (Unicode scalars), <pad>=0, <unk>=1.
+                         cnn: Embedding(chars, 30) → Conv1d(30 → 50, kernel 3, padding 1)
+                         → tanh → max over the word's own characters (50 features).
+                         lstm: Embedding(chars, 32) → BiLSTM(32) over every word slot of
+                         the batch at once, the padding slots as sequences of length
+                         zero → final forward and backward states (64 features).
+                         The features are appended to the word embedding.
+      --embeddings PATH  tagger, classifier: start the word embedding from pretrained
+                         vectors in GloVe/word2vec text format (a word and its numbers per
+                         line; an optional word2vec "COUNT DIM" header). The embedding
+                         width comes from the file. A vocabulary word takes its own vector,
+                         else its lowercase form's; words without one start random. Dev and
+                         test words that have a vector but are not in the training
+                         vocabulary are added to the vocabulary with their vectors, so the
+                         model reads them instead of <unk>. Malformed files stop with
+                         file:line.
+      --freeze-embeddings
+                         with --embeddings: keep the word embedding fixed during training
 
     SMALLER RUNS (quick experiments and tests; not part of the reference set-up)
       --embedding-size N   embedding width instead of the default
@@ -117,6 +144,19 @@ enum Help {
       --temperature X     divides the logits before sampling: < 1 safer, > 1 wilder (default 0.8)
       --seed N            seed of the sampling (default 0)
       --threads N         threads for the kernels
+    """
+
+    static let exportEmbeddings = """
+    loom export-embeddings --checkpoint PATH --output PATH
+
+    Writes the word embedding of a tagger or classifier checkpoint as text vectors: one
+    line per vocabulary word, `word v1 v2 …` (GloVe format, no header; <pad> and words
+    containing whitespace left out), each number with the digits that read back to the
+    same Float. `loom train tagger|classifier --embeddings PATH` reads the file back.
+
+    OPTIONS
+      --checkpoint PATH   a checkpoint written by `loom train tagger|classifier --save`
+      --output PATH       the vectors file to write (replaced atomically)
     """
 
     static let evaluate = """

@@ -19,6 +19,7 @@ func runLoom(_ arguments: [String]) throws {
     case "train": try TrainCommand.run(rest)
     case "sample": try SampleCommand.run(rest)
     case "evaluate": try EvaluateCommand.run(rest)
+    case "export-embeddings": try ExportEmbeddingsCommand.run(rest)
     case "help", "--help", "-h":
         guard let topic = rest.first else {
             print(Help.overview)
@@ -29,7 +30,7 @@ func runLoom(_ arguments: [String]) throws {
         }
         print(text)
     default:
-        throw ArgumentError("unknown command \"\(command)\" (commands: train, sample, evaluate, help; see `loom --help`)")
+        throw ArgumentError("unknown command \"\(command)\" (commands: train, sample, evaluate, export-embeddings, help; see `loom --help`)")
     }
 }
 
@@ -39,6 +40,7 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data("loom: \(message)\n".utf8))
 }
 
+MemoryTuning.keepFreedMemoryForReuse()
 do {
     try runLoom(Array(CommandLine.arguments.dropFirst()))
 } catch let error as NonFiniteValueError {

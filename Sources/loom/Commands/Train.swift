@@ -4,7 +4,8 @@ import Loom
 /// and hands over to the task.
 enum TrainCommand {
     static func run(_ arguments: [String]) throws {
-        let parsed = try ParsedArguments(arguments, command: "loom train", valueOptions: TrainOptions.valueOptions)
+        let parsed = try ParsedArguments(arguments, command: "loom train", valueOptions: TrainOptions.valueOptions,
+                                         switchOptions: TrainOptions.switchOptions)
         if parsed.has("--help") || parsed.has("-h") {
             print(Help.train)
             return

@@ -17,6 +17,12 @@ struct CheckpointDescription: Codable {
     var words: [String]?
     /// The tags by index (tagger).
     var tags: [String]?
+    /// The recurrent cell, `lstm` or `gru` (tagger, classifier; absent means `lstm`).
+    var cell: String?
+    /// The tagger's character features, `cnn` or `lstm` (absent means none).
+    var charFeatures: String?
+    /// The tagger's character vocabulary by index (`<pad>`, `<unk>`, then the characters).
+    var characterTokens: [String]?
     /// The characters in index order (charlm).
     var characters: String?
     /// `--max-tokens` of the classifier, if given.

@@ -1,33 +1,34 @@
 import Foundation
 import Loom
 
-/// The sentiment classifier: Embedding(V, 100) → BiLSTM(128) → [final forward h, final
-/// backward h] → Dropout(0.3) → Linear(256, 1), trained with BCE on the logit.
+/// The sentiment classifier: Embedding(V, 100) → BiLSTM (or BiGRU) (128) → [final forward
+/// h, final backward h] → Dropout(0.3) → Linear(256, 1), trained with BCE on the logit.
 struct ClassifierModel: Module {
     var embedding: Embedding<Float>
-    var lstm: LSTM<Float>
+    var encoder: WordEncoder
     var dropout: Dropout<Float>
     var output: Linear<Float>
 
     /// A classifier drawing its initial weights from `generator`.
-    init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, using generator: inout RandomGenerator) {
+    init(vocabularySize: Int, embeddingSize: Int, hiddenSize: Int, cell: RecurrentCellKind = .lstm,
+         using generator: inout RandomGenerator) {
         // No padding index (as the reference model): padded steps get no gradient anyway.
         embedding = Embedding(vocabularySize, embeddingSize, using: &generator)
-        lstm = LSTM(inputSize: embeddingSize, hiddenSize: hiddenSize, batchFirst: true, bidirectional: true, using: &generator)
+        encoder = WordEncoder(cell: cell, inputSize: embeddingSize, hiddenSize: hiddenSize, bidirectional: true, using: &generator)
         dropout = Dropout(p: 0.3)
         output = Linear(2 * hiddenSize, 1, using: &generator)
     }
 
     mutating func visit(_ visitor: ModuleVisitor<Float>) {
         visitor.module("embedding", &embedding)
-        visitor.module("lstm", &lstm)
+        visitor.module(encoder.cell.rawValue, &encoder)
         visitor.module("dropout", &dropout)
         visitor.module("output", &output)
     }
 
     /// One logit per text, `[B]`, for a padded batch of token ids `[B, T]`.
     func logits(_ tokens: PaddedBatch, using generator: inout RandomGenerator) throws -> Tensor<Float> {
-        let (_, hN, _) = try lstm.forward(embedding(tokens.values), lengths: tokens.lengths, using: &generator)
+        let (_, hN) = try encoder.forward(embedding(tokens.values), lengths: tokens.lengths, using: &generator)
         // hN is [directions, B, H]: index 0 the forward direction's last real step, 1 the
         // backward direction's state after reading the whole sequence from the end.
         let features = Tensor.cat([hN.select(dim: 0, index: 0), hN.select(dim: 0, index: 1)], dim: 1)
@@ -81,12 +82,18 @@ enum ClassifierTask {
         guard !train.isEmpty else { throw DataError(file: trainSource, message: "no examples to train on") }
 
         // --max-tokens cuts each text before the vocabulary is built.
-        let vocabulary = Vocabulary(counting: train.map { $0.tokens(maxTokens: options.maxTokens) }, minCount: Defaults.minCount)
+        var vocabulary = Vocabulary(counting: train.map { $0.tokens(maxTokens: options.maxTokens) }, minCount: Defaults.minCount)
+        let vectors = try options.embeddings.map { try WordVectors.read(path: $0) }
+        var addedWords = 0
+        if let vectors {
+            (vocabulary, addedWords) = PretrainedEmbeddings.extend(
+                vocabulary, with: (dev + (test ?? [])).lazy.map { $0.tokens(maxTokens: options.maxTokens) }, from: vectors)
+        }
         let trainSet = EncodedTexts(train, vocabulary: vocabulary, maxTokens: options.maxTokens)
         let devSet = EncodedTexts(dev, vocabulary: vocabulary, maxTokens: options.maxTokens)
         let testSet = test.map { EncodedTexts($0, vocabulary: vocabulary, maxTokens: options.maxTokens) }
 
-        let embeddingSize = options.embeddingSize ?? Defaults.embeddingSize
+        let embeddingSize = vectors?.dimension ?? options.embeddingSize ?? Defaults.embeddingSize
         let hiddenSize = options.hiddenSize ?? Defaults.hiddenSize
         let batchSize = options.batchSize ?? Defaults.batchSize
         let epochs = options.epochs ?? (options.data == nil ? Defaults.epochsEmbedded : Defaults.epochsRealData)
@@ -97,18 +104,25 @@ enum ClassifierTask {
 
         var generator = RandomGenerator(seed: options.seed)
         var model = ClassifierModel(vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-                                    using: &generator)
+                                    cell: options.cell, using: &generator)
+        if let vectors, let path = options.embeddings {
+            let found = PretrainedEmbeddings.load(vectors, into: &model.embedding, vocabulary: vocabulary)
+            print("embeddings: \(found) of \(vocabulary.count) vocabulary entries start from \(path) "
+                  + "(\(vectors.count) vectors of \(vectors.dimension)); \(addedWords) dev/test words added"
+                  + (options.freezeEmbeddings ? "; frozen" : ""))
+        }
         var optimizer = Adam<Float>(learningRate: Float(options.learningRate ?? Defaults.learningRate))
-        print("model: Embedding(\(vocabulary.count), \(embeddingSize)) → BiLSTM(\(hiddenSize)) → Dropout(0.3) → Linear(\(2 * hiddenSize), 1); "
+        print("model: Embedding(\(vocabulary.count), \(embeddingSize)) → \(options.cell == .lstm ? "BiLSTM" : "BiGRU")(\(hiddenSize)) → Dropout(0.3) → Linear(\(2 * hiddenSize), 1); "
               + "\(model.parameterCount) parameters; batch \(batchSize), Adam lr \(optimizer.learningRate), clip \(Defaults.clipNorm), "
               + "\(epochs) epochs, seed \(options.seed)")
 
         let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
         let description = CheckpointDescription(task: TaskKind.classifier.rawValue, embeddingSize: embeddingSize,
                                                 hiddenSize: hiddenSize, layers: 1, words: vocabulary.tokens,
-                                                maxTokens: options.maxTokens)
+                                                cell: options.cell == .lstm ? nil : options.cell.rawValue, maxTokens: options.maxTokens)
         var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: stepsPerEpoch)
         try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
+        if options.freezeEmbeddings { model.embedding.weight.requiresGrad = false }
         var session = TrainingSession(title: "classifier on \(options.dataName)", epochs: epochs, stepsPerEpoch: stepsPerEpoch,
                                       unit: "sequences", metricName: "dev accuracy")
         for epoch in checkpointing.epochs(through: epochs) {
@@ -162,9 +176,12 @@ enum ClassifierTask {
         let description = checkpoint.description
         let vocabulary = Vocabulary(tokens: try checkpoint.require(description.words, "words"))
         var generator = RandomGenerator(seed: 0)
+        guard let cell = RecurrentCellKind(rawValue: description.cell ?? "lstm") else {
+            throw ToolError("checkpoint \(checkpoint.path): unknown cell \"\(description.cell ?? "")\" in its model description")
+        }
         var model = ClassifierModel(vocabularySize: vocabulary.count,
                                     embeddingSize: try checkpoint.require(description.embeddingSize, "embeddingSize"),
-                                    hiddenSize: description.hiddenSize, using: &generator)
+                                    hiddenSize: description.hiddenSize, cell: cell, using: &generator)
         try checkpoint.load(into: &model)
         let set = EncodedTexts(try read(dataPath), vocabulary: vocabulary, maxTokens: description.maxTokens)
         let accuracy = try accuracy(of: &model, on: set, batchSize: Defaults.batchSize)

@@ -36,13 +36,25 @@ struct TrainOptions {
     var embeddingSize: Int?
     var hiddenSize: Int?
     var limit: Int?
+    /// The tagger's character features (`--char-features`).
+    var charFeatures: CharacterFeatureKind = .none
+    /// The recurrent cell of the tagger and the classifier (`--cell`).
+    var cell: RecurrentCellKind = .lstm
+    /// Pretrained word vectors to start the embedding from (`--embeddings`).
+    var embeddings: String?
+    /// Keep the pretrained vectors fixed (`--freeze-embeddings`).
+    var freezeEmbeddings = false
 
     /// Every option `loom train` accepts.
     static let valueOptions: Set<String> = [
         "--data", "--dev", "--test", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--save", "--plot",
         "--checkpoint-every", "--resume",
         "--max-tokens", "--embedding-size", "--hidden-size", "--limit",
+        "--char-features", "--cell", "--embeddings",
     ]
+
+    /// The switches (options without a value) `loom train` accepts.
+    static let switchOptions: Set<String> = ["--help", "-h", "--freeze-embeddings"]
 
     /// The options of `loom train` from its parsed command line.
     init(_ arguments: ParsedArguments) throws {
@@ -85,6 +97,33 @@ struct TrainOptions {
         limit = try arguments.int("--limit", minimum: 1)
         if embeddingSize != nil && task == .forecast {
             throw ArgumentError("--embedding-size does not apply to `loom train forecast` (its input is one number per step)")
+        }
+        if let name = try arguments.string("--char-features") {
+            guard let kind = CharacterFeatureKind(rawValue: name) else {
+                throw ArgumentError("--char-features \(name): expected one of \(CharacterFeatureKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard task == .tagger else { throw ArgumentError("--char-features applies only to `loom train tagger`") }
+            charFeatures = kind
+        }
+        if let name = try arguments.string("--cell") {
+            guard let kind = RecurrentCellKind(rawValue: name) else {
+                throw ArgumentError("--cell \(name): expected one of \(RecurrentCellKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard task == .tagger || task == .classifier else {
+                throw ArgumentError("--cell applies only to `loom train tagger` and `loom train classifier`")
+            }
+            cell = kind
+        }
+        embeddings = try arguments.string("--embeddings")
+        freezeEmbeddings = arguments.has("--freeze-embeddings")
+        if embeddings != nil && task != .tagger && task != .classifier {
+            throw ArgumentError("--embeddings applies only to `loom train tagger` and `loom train classifier`")
+        }
+        if freezeEmbeddings && embeddings == nil {
+            throw ArgumentError("--freeze-embeddings needs --embeddings PATH (the vectors to keep fixed)")
+        }
+        if embeddings != nil && embeddingSize != nil {
+            throw ArgumentError("--embedding-size cannot be combined with --embeddings (the width comes from the vectors file)")
         }
         if let save { try Self.checkWritable(save, flag: "--save") }
         if let plot { try Self.checkWritable(plot, flag: "--plot") }
