@@ -1,3 +1,5 @@
+import Synchronization
+
 // The fused recurrence: the directions of one recurrent layer over a whole batch as a
 // single tape op, with a hand-written backward through time. Per step it does one matrix
 // product for the active rows (`h W_hhᵀ`) and one fused pointwise kernel per row, which
@@ -88,7 +90,6 @@ package func recurrentSequence<Scalar>(
     let lstm = mode == .lstm
     let stateCount = batch * hidden
     let width = directions.count * hidden
-    // One result tensor: [padded output | per direction: hN (| cN)]; the results are views.
     let outputCount = batch * time * width
     let stateBlock = stateCount * (lstm ? 2 : 1)
     // Where each packed row's hidden state goes in the padded output, per direction.
@@ -99,41 +100,69 @@ package func recurrentSequence<Scalar>(
     let recording = Tensor.shouldRecord(inputs)
     let saved = recording ? directions.map { _ in RecurrentSavedState<Scalar>(mode: mode, rows: rows, hidden: hidden) } : nil
 
-    let combined = Tensor<Scalar>(shape: [outputCount + stateBlock * directions.count]) { out in
+    // The final states of every direction, `[hN | cN]` per direction, and the padded output,
+    // written by the same pass.
+    let statesValue = Tensor<Scalar>(shape: [stateBlock * directions.count]) { _ in }
+    let outputValue = Tensor<Scalar>(shape: [outputCount]) { out in
         let output = out.baseAddress!
         output.initialize(repeating: 0, count: outputCount)
         runDirections(directions.count) { d, threads in
             recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], output: output, placement: placements[d],
-                             states: output + outputCount + d * stateBlock, threads: threads)
+                             states: statesValue.storage.base + d * stateBlock, threads: threads)
         }
     }
 
-    let recorded = combined.recorded("recurrentSequence(\(mode.layerName))", inputs: inputs) {
+    // Two tape nodes, one backward: the states node runs backpropagation through time; the
+    // output node, recorded after it (so the walk reaches it first), hands its gradient over
+    // through `outputGradient` and passes zeros on to the states node, which therefore always
+    // runs. Each result gets exactly its own gradient: no full-size zero gradient for the
+    // output when only the final states are used, and no copies of the output.
+    let outputGradient = PendingGradient<Scalar>()
+    let states = statesValue.recorded("recurrentSequence(\(mode.layerName))", inputs: inputs) {
         let needs = directions.map { $0.tensors.map(\.requiresGrad) }
         let weights = directions.map { $0.weightHH.detached() }
         let hasBias = directions.map { $0.biasHH != nil }
-        let result = combined.detached(), saved = saved!
+        let output = outputValue.detached(), saved = saved!
         // Capture counts, not `directions`: holding it would keep every direction's input
         // projection alive until backward, for nothing.
         let directionCount = directions.count
         let rowIndices = directions.map(\.rowIndex)
         return { g in
+            let dOutput = outputGradient.take()
             var grads = [[Tensor<Scalar>?]](repeating: [], count: directionCount)
             runDirections(directionCount) { d, threads in
-                grads[d] = recurrentBackward(mode, gradientOutput: g.storage.base, gradientStates: g.storage.base + outputCount + d * stateBlock,
-                                             output: result.storage.base, placement: placements[d], saved: saved[d], plan: plan,
+                grads[d] = recurrentBackward(mode, gradientOutput: dOutput.map { UnsafePointer($0.storage.base) },
+                                             gradientStates: g.storage.base + d * stateBlock,
+                                             output: output.storage.base, placement: placements[d], saved: saved[d], plan: plan,
                                              rowIndex: rowIndices[d], weightHH: weights[d], hasBias: hasBias[d], needs: needs[d],
                                              threads: threads)
             }
             return grads.flatMap { $0 }
         }
     }
+    let output = outputValue.recorded("recurrentSequence(\(mode.layerName)).output", inputs: [states]) {
+        let stateShape = statesValue.shape
+        return { g in
+            outputGradient.store(g)
+            return [Tensor.zeros(stateShape)]
+        }
+    }
     let outputShape = batchFirst ? [batch, time, width] : [time, batch, width]
-    let states = directions.indices.map { d in outputCount + d * stateBlock }
+    let starts = directions.indices.map { d in d * stateBlock }
     return RecurrentSequenceResult(
-        output: recorded.narrow(dim: 0, start: 0, length: outputCount).reshaped(outputShape),
-        hN: states.map { recorded.narrow(dim: 0, start: $0, length: stateCount).reshaped([batch, hidden]) },
-        cN: lstm ? states.map { recorded.narrow(dim: 0, start: $0 + stateCount, length: stateCount).reshaped([batch, hidden]) } : [])
+        output: output.reshaped(outputShape),
+        hN: starts.map { states.narrow(dim: 0, start: $0, length: stateCount).reshaped([batch, hidden]) },
+        cN: lstm ? starts.map { states.narrow(dim: 0, start: $0 + stateCount, length: stateCount).reshaped([batch, hidden]) } : [])
+}
+
+/// The gradient of `recurrentSequence`'s output, handed from the output's tape node to the
+/// states' node, whose backward consumes it (nil when the output was not used).
+private final class PendingGradient<Scalar: TensorScalar>: Sendable {
+    private let gradient = Mutex<Tensor<Scalar>?>(nil)
+
+    func store(_ value: Tensor<Scalar>) { gradient.withLock { $0 = value } }
+
+    func take() -> Tensor<Scalar>? { gradient.withLock { value in defer { value = nil }; return value } }
 }
 
 /// Runs `body(direction, threads)` for each direction: concurrently when Loom may use more
@@ -192,7 +221,7 @@ private func recurrentForward<Scalar>(
     _ mode: RecurrentMode, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan, saved: RecurrentSavedState<Scalar>?,
     output: UnsafeMutablePointer<Scalar>, placement: [Int], states: UnsafeMutablePointer<Scalar>, threads: Int
 ) {
-    let batch = plan.batch, rows = plan.rowCount
+    let batch = plan.batch
     let hidden = d.weightHH.shape[1], gates = d.weightHH.shape[0]
     let lstm = mode == .lstm
     let stateCount = batch * hidden
@@ -266,7 +295,7 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 private func recurrentBackward<Scalar>(
-    _ mode: RecurrentMode, gradientOutput dy: UnsafePointer<Scalar>, gradientStates: UnsafePointer<Scalar>,
+    _ mode: RecurrentMode, gradientOutput dy: UnsafePointer<Scalar>?, gradientStates: UnsafePointer<Scalar>,
     output y: UnsafePointer<Scalar>, placement: [Int], saved: RecurrentSavedState<Scalar>,
     plan: StepPlan, rowIndex: [Int]?, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool], threads: Int
 ) -> [Tensor<Scalar>?] {
@@ -301,7 +330,7 @@ private func recurrentBackward<Scalar>(
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
             let dhRow = dh + r * hidden
-            Kernels.accumulate(dy + placement[row], into: dhRow, count: hidden)
+            if let dy { Kernels.accumulate(dy + placement[row], into: dhRow, count: hidden) }
             switch mode {
             case .lstm:
                 RecurrentKernels.lstmBackward(hidden: hidden, dh: dhRow, dc: dc + r * hidden,
