@@ -155,7 +155,7 @@ func makeRecurrentWorkload(_ config: ModelConfig, kind: CellKind, layers: Int, b
         parameters = layer.parameters()
     case .rnn:
         let layer = RNN<Float>(inputSize: config.input, hiddenSize: config.hidden, numLayers: layers,
-                               nonlinearity: "tanh", batchFirst: true, bidirectional: bidirectional, using: &generator)
+                               nonlinearity: .tanh, batchFirst: true, bidirectional: bidirectional, using: &generator)
         forward = { try! layer.forward(x, lengths: lengths, using: &generator).output }
         parameters = layer.parameters()
     }

@@ -29,7 +29,7 @@ import Testing
             results = [r.output, r.hN]
             parameters = layer.parameters()
         case .rnnTanh, .rnnRelu:
-            var layer = RNN<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: kind == .rnnRelu ? "relu" : "tanh",
+            var layer = RNN<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: kind == .rnnRelu ? .relu : .tanh,
                                     batchFirst: batchFirst, bidirectional: true, using: &generator)
             layer.implementation = implementation
             let r = try! layer.forward(x, lengths: lengths, initialState: h0, using: &generator)

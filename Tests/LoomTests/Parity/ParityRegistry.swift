@@ -33,4 +33,5 @@ let parityHandlers: [String: any ParityHandler.Type] = [
     "adamw": OptimizerHandler.self,
     "clip_grad_norm": ClipGradNormHandler.self,
     "conv1d": Conv1dHandler.self,
+    "layer_norm": LayerNormHandler.self,
 ]

@@ -1,3 +1,12 @@
+/// The activation of an Elman RNN (PyTorch's `nonlinearity` argument of `nn.RNN` and
+/// `nn.RNNCell`).
+public enum RNNNonlinearity: String, Sendable, CaseIterable {
+    /// `tanh`, the default.
+    case tanh
+    /// `relu`.
+    case relu
+}
+
 /// An Elman RNN cell, `h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)` (or ReLU), as PyTorch's
 /// `nn.RNNCell`. Parameters: `weight_ih` `[H, I]`, `weight_hh` `[H, H]`, `bias_ih`, `bias_hh` `[H]`.
 public struct RNNCell<Scalar: TensorScalar>: Module {
@@ -10,13 +19,11 @@ public struct RNNCell<Scalar: TensorScalar>: Module {
     /// The size of the hidden state.
     public let hiddenSize: Int
 
-    /// A cell with PyTorch's initialization drawn from `generator`; `nonlinearity` is
-    /// `"tanh"` or `"relu"`.
-    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: String = "tanh",
+    /// A cell with PyTorch's initialization drawn from `generator`, applying `nonlinearity`
+    /// (PyTorch's `nonlinearity="tanh"` or `"relu"`).
+    public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, nonlinearity: RNNNonlinearity = .tanh,
                 using generator: inout RandomGenerator) {
-        checkShape(nonlinearity == "tanh" || nonlinearity == "relu",
-                   "RNNCell: nonlinearity must be \"tanh\" or \"relu\", got \"\(nonlinearity)\"")
-        mode = nonlinearity == "relu" ? .rnnRelu : .rnnTanh
+        mode = nonlinearity == .relu ? .rnnRelu : .rnnTanh
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         weights = CellWeights(mode: mode, inputSize: inputSize, hiddenSize: hiddenSize, projSize: 0, bias: bias, using: &generator)

@@ -154,19 +154,17 @@ public struct GRU<Scalar: TensorScalar>: Module {
 public struct RNN<Scalar: TensorScalar>: Module {
     var stack: RecurrentStack<Scalar>
 
-    /// An RNN with PyTorch's initialization drawn from `generator`; `nonlinearity` is
-    /// `"tanh"` or `"relu"`.
-    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: String = "tanh", bias: Bool = true,
+    /// An RNN with PyTorch's initialization drawn from `generator`, applying `nonlinearity`
+    /// (`.tanh` or `.relu`).
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: RNNNonlinearity = .tanh, bias: Bool = true,
                 batchFirst: Bool = false, dropout: Double = 0, bidirectional: Bool = false, using generator: inout RandomGenerator) {
-        checkShape(nonlinearity == "tanh" || nonlinearity == "relu",
-                   "RNN: nonlinearity must be \"tanh\" or \"relu\", got \"\(nonlinearity)\"")
         let config = RecurrentConfiguration(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, bias: bias,
                                             batchFirst: batchFirst, dropout: dropout, bidirectional: bidirectional)
-        stack = RecurrentStack(mode: nonlinearity == "relu" ? .rnnRelu : .rnnTanh, config: config, using: &generator)
+        stack = RecurrentStack(mode: nonlinearity == .relu ? .rnnRelu : .rnnTanh, config: config, using: &generator)
     }
 
     /// An RNN initialized from the global generator.
-    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: String = "tanh", bias: Bool = true,
+    public init(inputSize: Int, hiddenSize: Int, numLayers: Int = 1, nonlinearity: RNNNonlinearity = .tanh, bias: Bool = true,
                 batchFirst: Bool = false, dropout: Double = 0, bidirectional: Bool = false) {
         self = RandomGenerator.withGlobal {
             RNN(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers, nonlinearity: nonlinearity, bias: bias,

@@ -38,8 +38,8 @@ import Testing
         }
     }
 
-    @Test(arguments: ["tanh", "relu"])
-    func rnnCellGradients(nonlinearity: String) {
+    @Test(arguments: [RNNNonlinearity.tanh, .relu])
+    func rnnCellGradients(nonlinearity: RNNNonlinearity) {
         var generator = RandomGenerator(seed: 1)
         let cell = RNNCell<Double>(inputSize: 3, hiddenSize: 4, nonlinearity: nonlinearity, using: &generator)
         let x0 = randomNormal([2, 3], seed: 2), x1 = randomNormal([2, 3], seed: 3), h = randomNormal([2, 4], seed: 4)

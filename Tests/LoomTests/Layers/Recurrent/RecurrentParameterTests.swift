@@ -32,7 +32,7 @@ import Testing
 
     @Test func rnnNamesAndShapes() {
         var generator = RandomGenerator(seed: 3)
-        let rnn = RNN<Float>(inputSize: 4, hiddenSize: 6, nonlinearity: "relu", bidirectional: true, using: &generator)
+        let rnn = RNN<Float>(inputSize: 4, hiddenSize: 6, nonlinearity: .relu, bidirectional: true, using: &generator)
         #expect(namesAndShapes(rnn) == [
             "weight_ih_l0 [6, 4]", "weight_hh_l0 [6, 6]", "bias_ih_l0 [6]", "bias_hh_l0 [6]",
             "weight_ih_l0_reverse [6, 4]", "weight_hh_l0_reverse [6, 6]", "bias_ih_l0_reverse [6]", "bias_hh_l0_reverse [6]",

@@ -200,7 +200,7 @@ import Testing
         var generator = RandomGenerator(seed: 700)
         let lstm = LSTM<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, projSize: 2, using: &generator)
         let gru = GRU<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, using: &generator)
-        let rnn = RNN<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: "relu", bidirectional: true, using: &generator)
+        let rnn = RNN<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: .relu, bidirectional: true, using: &generator)
         let x = randomNormal([4, lengths.count, 3], seed: 701)   // time-first, time = longest length
         let h0 = randomNormal([4, lengths.count, 2], seed: 702)
         let c0 = randomNormal([4, lengths.count, 4], seed: 703)

@@ -37,7 +37,7 @@ struct LayerUnderTest {
                              dropout: dropout, bidirectional: bidirectional, using: &generator))
         case .rnnTanh, .rnnRelu:
             layer = .rnn(RNN(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
-                             nonlinearity: kind == .rnnRelu ? "relu" : "tanh", bias: bias, batchFirst: batchFirst,
+                             nonlinearity: kind == .rnnRelu ? .relu : .tanh, bias: bias, batchFirst: batchFirst,
                              dropout: dropout, bidirectional: bidirectional, using: &generator))
         }
     }

@@ -6,6 +6,13 @@
 // `dloss.OUT` (the loss is the sum over outputs of OUT * dloss.OUT).
 
 extension Fixture {
+    /// Config `nonlinearity` of an RNN ("tanh" when absent).
+    func nonlinearity() throws -> RNNNonlinearity {
+        let name = try string("nonlinearity", default: "tanh")
+        guard let value = RNNNonlinearity(rawValue: name) else { throw ParityError("unknown nonlinearity '\(name)'") }
+        return value
+    }
+
     /// Replaces every parameter of `model` by the fixture's `param.PREFIXNAME`, as a leaf.
     /// Throws if one is missing or mis-shaped, or if the fixture has parameters the model lacks.
     func loadParameters<M: Module>(into model: inout M, prefix: String = "") throws {
@@ -64,7 +71,7 @@ enum RecurrentCellHandler: ParityHandler {
         switch fixture.kind {
         case "rnn_cell":
             var cell = RNNCell<Scalar>(inputSize: inputSize, hiddenSize: hiddenSize, bias: bias,
-                                       nonlinearity: try fixture.string("nonlinearity", default: "tanh"), using: &generator)
+                                       nonlinearity: try fixture.nonlinearity(), using: &generator)
             try fixture.loadParameters(into: &cell)
             produced = [("h1", cell(x, h))]
             try fixture.weightedLoss(produced).backward()
@@ -127,7 +134,7 @@ enum RecurrentLayerHandler: ParityHandler {
             fixture.recordParameterGradients(of: layer, into: &outputs)
         default:
             var layer = RNN<Scalar>(inputSize: inputSize, hiddenSize: hiddenSize, numLayers: numLayers,
-                                    nonlinearity: try fixture.string("nonlinearity", default: "tanh"), bias: bias,
+                                    nonlinearity: try fixture.nonlinearity(), bias: bias,
                                     batchFirst: batchFirst, bidirectional: bidirectional, using: &generator)
             try fixture.loadParameters(into: &layer)
             let result = try layer.forward(x, lengths: lengths, initialState: h0, using: &generator)
