@@ -34,4 +34,5 @@ let parityHandlers: [String: any ParityHandler.Type] = [
     "clip_grad_norm": ClipGradNormHandler.self,
     "conv1d": Conv1dHandler.self,
     "layer_norm": LayerNormHandler.self,
+    "lnlstm_sequence": LayerNormLSTMSequenceHandler.self,
 ]

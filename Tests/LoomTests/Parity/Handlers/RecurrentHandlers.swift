@@ -208,3 +208,42 @@ enum TaggerHandler: ParityHandler {
         return outputs
     }
 }
+
+/// `lnlstm_sequence`: the layer-norm LSTM as a user cell through `Recurrence` over a padded
+/// batch with lengths.
+enum LayerNormLSTMSequenceHandler: ParityHandler {
+    static func run<Scalar: TensorScalar>(_ fixture: Fixture, as scalar: Scalar.Type) throws -> ParityOutputs {
+        let x = try fixture.tensor("x", as: Scalar.self).requiringGrad()
+        func parameter(_ name: String) throws -> Tensor<Scalar> { try fixture.tensor("param." + name, as: Scalar.self).requiringGrad() }
+        func layerNorm(_ prefix: String) throws -> LayerNorm<Scalar> {
+            var norm = LayerNorm<Scalar>(try parameter(prefix + ".weight").count, eps: try fixture.double("eps", default: 1e-5))
+            norm.weight = try parameter(prefix + ".weight")
+            norm.bias = try parameter(prefix + ".bias")
+            return norm
+        }
+        let cell = LayerNormLSTMCell(weightIH: try parameter("weight_ih"), weightHH: try parameter("weight_hh"),
+                                     lnI: try layerNorm("ln_i"), lnH: try layerNorm("ln_h"), lnC: try layerNorm("ln_c"))
+        var generator = RandomGenerator(seed: 0)
+        let recurrence = Recurrence<LayerNormLSTMCell<Scalar>>(inputSize: try fixture.int("input_size"),
+                                                              batchFirst: try fixture.bool("batch_first", default: false),
+                                                              using: &generator) { _, _ in cell }
+        let lengths = try fixture.intTensor("lengths").scalars
+        let (output, states) = try recurrence(x, lengths: lengths, using: &generator)
+        let (h, c) = (states[0][0], states[0][1])
+        let loss = (output * (try fixture.tensor("dloss.output", as: Scalar.self))).sum()
+            + (h * (try fixture.tensor("dloss.h_n", as: Scalar.self))).sum() + (c * (try fixture.tensor("dloss.c_n", as: Scalar.self))).sum()
+        loss.backward()
+        var outputs = ParityOutputs()
+        outputs.set("output", output)
+        outputs.set("h_n", h)
+        outputs.set("c_n", c)
+        outputs.setGradient("grad.x", of: x)
+        outputs.setGradient("grad.param.weight_ih", of: cell.weightIH)
+        outputs.setGradient("grad.param.weight_hh", of: cell.weightHH)
+        for (name, norm) in [("ln_i", cell.lnI), ("ln_h", cell.lnH), ("ln_c", cell.lnC)] {
+            outputs.setGradient("grad.param.\(name).weight", of: norm.weight!)
+            outputs.setGradient("grad.param.\(name).bias", of: norm.bias!)
+        }
+        return outputs
+    }
+}
