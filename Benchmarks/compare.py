@@ -26,7 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 CONFIGS = ["lstm-tiny", "lstm-small", "lstm-medium", "lstm-large", "gru-medium", "rnn-medium",
-           "bilstm2-packed", "bilstm-long-100", "bilstm-long-400", "tagger-step", "custom-loop-lstm-small"]
+           "bilstm2-packed", "bilstm-long-100", "bilstm-long-400", "tagger-step", "custom-loop-lstm-small",
+           "custom-lstm-small", "custom-lnlstm-packed"]
 
 # The product specification's performance goals (PRODUCT.md, kept beside the repository): (inference, train) ratio = PyTorch time / Loom time.
 GOALS = {
@@ -51,6 +52,7 @@ LENGTHS = {
     "bilstm-long-100": (33, 100, 32, 100),
     "bilstm-long-400": (133, 400, 32, 400),
     "tagger-step": (5, 40, 32, None),
+    "custom-lnlstm-packed": (10, 50, 32, 50),
 }
 
 

@@ -20,6 +20,9 @@ struct ModelConfig {
         case tagger(vocabulary: Int, tags: Int, lengthRange: ClosedRange<Int>)
         /// An LSTM cell spelled out from ops, looped over time in Swift (eager op speed).
         case customLoop
+        /// An LSTM cell (optionally layer-normalized) written as a `RecurrentCell` and run by
+        /// `Recurrence`; `lengthRange` as for `.recurrent`.
+        case customCell(layerNorm: Bool, lengthRange: ClosedRange<Int>?)
     }
 
     let name: String
@@ -49,6 +52,10 @@ struct ModelConfig {
                     family: .tagger(vocabulary: 10000, tags: 17, lengthRange: 5...40)),
         ModelConfig(name: "custom-loop-lstm-small", batch: 32, steps: 50, input: 64, hidden: 128,
                     family: .customLoop),
+        ModelConfig(name: "custom-lstm-small", batch: 32, steps: 50, input: 64, hidden: 128,
+                    family: .customCell(layerNorm: false, lengthRange: nil)),
+        ModelConfig(name: "custom-lnlstm-packed", batch: 32, steps: 50, input: 64, hidden: 128,
+                    family: .customCell(layerNorm: true, lengthRange: 10...50)),
     ]
 
     /// The sequence lengths of the batch, exactly as `tools/pytorch_bench.py` draws them:
@@ -58,7 +65,7 @@ struct ModelConfig {
         switch family {
         case .customLoop:
             return Array(repeating: steps, count: batch)
-        case .recurrent(_, _, _, let range):
+        case .recurrent(_, _, _, let range), .customCell(_, let range):
             guard let range else { return Array(repeating: steps, count: batch) }
             return pythonLengths(batch: batch, range: range, firstLength: steps)
         case .tagger(_, _, let range):
@@ -70,7 +77,7 @@ struct ModelConfig {
     /// PyTorch script pads to `max(lengths)`).
     var paddedSteps: Int {
         switch family {
-        case .recurrent, .customLoop: return steps
+        case .recurrent, .customLoop, .customCell: return steps
         case .tagger: return lengths.max() ?? 0
         }
     }
@@ -94,7 +101,7 @@ struct ModelConfig {
             return recurrentFlops(kind, layers: layers, bidirectional: bidirectional)
         case .tagger(_, let tags, _):
             return recurrentFlops(.lstm, layers: 1, bidirectional: true) + Double(2 * steps * 2 * hidden * tags)
-        case .customLoop:
+        case .customLoop, .customCell:
             return recurrentFlops(.lstm, layers: 1, bidirectional: false)
         }
     }
@@ -126,6 +133,8 @@ func makeWorkload(_ config: ModelConfig) -> ModelWorkload? {
         return makeTaggerWorkload(config, vocabulary: vocabulary, tags: tags)
     case .customLoop:
         return makeCustomLoopWorkload(config)
+    case .customCell(let layerNorm, _):
+        return makeCustomCellWorkload(config, layerNorm: layerNorm)
     }
 }
 
