@@ -162,3 +162,39 @@ import Testing
         #expect(throws: SequenceLengthError.self) { try recurrence(normal([2, 3, 2], seed: 1), lengths: [1], using: &unused) }
     }
 }
+
+/// The built-in cells through `Recurrence` give the built-in layers' numbers.
+@Suite struct BuiltInCellRecurrenceTests {
+    @Test func gruCellsThroughRecurrenceMatchTheGRULayer() throws {
+        var generator = RandomGenerator(seed: 50)
+        var layer = GRU<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, batchFirst: true, bidirectional: true, using: &generator)
+        layer.eval()
+        var next = 0
+        let recurrence = Recurrence<GRUCell<Double>>(inputSize: 3, numLayers: 2, bidirectional: true, batchFirst: true,
+                                                     using: &generator) { size, g in
+            var cell = GRUCell<Double>(inputSize: size, hiddenSize: 4, using: &g)
+            cell.weights = layer.weights(layer: next / 2, direction: next % 2)
+            next += 1
+            return cell
+        }
+        var unused = RandomGenerator(seed: 1)
+        let x = Tensor<Double>.randn([3, 4, 3], using: &unused)
+        let expected = try layer(x, lengths: [4, 0, 2])
+        let got = try recurrence(x, lengths: [4, 0, 2], using: &unused)
+        let hN = Tensor.stack(got.states.map { $0[0] }, dim: 0)
+        #expect(zip(got.output.scalars, expected.output.scalars).allSatisfy { abs($0 - $1) < 1e-12 })
+        #expect(zip(hN.scalars, expected.hN.scalars).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test func lstmAndRNNCellsRunThroughRecurrence() throws {
+        var generator = RandomGenerator(seed: 51)
+        let lstm = Recurrence<LSTMCell<Float>>(inputSize: 3, batchFirst: true, using: &generator) { LSTMCell(inputSize: $0, hiddenSize: 5, using: &$1) }
+        let rnn = Recurrence<RNNCell<Float>>(inputSize: 3, bidirectional: true, batchFirst: true, using: &generator) {
+            RNNCell(inputSize: $0, hiddenSize: 5, nonlinearity: .relu, using: &$1)
+        }
+        var unused = RandomGenerator(seed: 1)
+        let x = Tensor<Float>.randn([2, 3, 3], using: &unused)
+        #expect(try lstm(x, lengths: [3, 1], using: &unused).output.shape == [2, 3, 5])
+        #expect(try rnn(x, lengths: [3, 1], using: &unused).output.shape == [2, 3, 10])
+    }
+}
