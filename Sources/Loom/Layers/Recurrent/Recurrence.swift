@@ -54,6 +54,8 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
     /// `[time, batch, inputSize]`.
     ///
     /// - Parameters:
+    ///   - input: the padded batch.
+    ///   - lengths: the real length of each sequence, in batch order.
     ///   - initialStates: per layer and direction (index `layer · directions + direction`),
     ///     the state in batch order; `nil` for the cells' `zeroState`.
     ///   - generator: draws the dropout masks between layers.
