@@ -53,12 +53,5 @@ func makeCustomCellWorkload(_ config: ModelConfig, layerNorm: Bool) -> ModelWork
         var unused = RandomGenerator(seed: 0)
         return try! recurrence(x, lengths: lengths, using: &unused).output
     }
-    let parameters = recurrence.parameters()
-    return ModelWorkload(
-        inference: { withoutGradient { _ = forward() } },
-        train: {
-            for parameter in parameters { parameter.zeroGrad() }
-            x.zeroGrad()
-            forward().sum().backward()
-        })
+    return ModelWorkload(sumOf: forward, input: x, parameters: recurrence.parameters())
 }

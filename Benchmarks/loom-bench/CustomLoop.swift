@@ -51,11 +51,5 @@ func makeCustomLoopWorkload(_ config: ModelConfig) -> ModelWorkload {
         }
         return Tensor.stack(outputs, dim: 1)
     }
-    return ModelWorkload(
-        inference: { withoutGradient { _ = forward() } },
-        train: {
-            for parameter in cell.parameters { parameter.zeroGrad() }
-            x.zeroGrad()
-            forward().sum().backward()
-        })
+    return ModelWorkload(sumOf: forward, input: x, parameters: cell.parameters)
 }

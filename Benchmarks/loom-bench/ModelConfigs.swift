@@ -114,6 +114,20 @@ struct ModelWorkload {
     let train: () -> Void
 }
 
+extension ModelWorkload {
+    /// `forward` without the tape, and for training: clear the gradients of `parameters`
+    /// and `input`, then backpropagate `sum(forward())`.
+    init(sumOf forward: @escaping () -> Tensor<Float>, input: Tensor<Float>, parameters: [Tensor<Float>]) {
+        self.init(
+            inference: { withoutGradient { _ = forward() } },
+            train: {
+                for parameter in parameters { parameter.zeroGrad() }
+                input.zeroGrad()
+                forward().sum().backward()
+            })
+    }
+}
+
 /// `random.Random(0)`, `[rng.randint(lo, hi) for _ in range(batch)]`, then `lengths[0] =
 /// firstLength` when given: the lengths of `tools/pytorch_bench.py`.
 func pythonLengths(batch: Int, range: ClosedRange<Int>, firstLength: Int?) -> [Int] {
@@ -168,13 +182,7 @@ func makeRecurrentWorkload(_ config: ModelConfig, kind: CellKind, layers: Int, b
         forward = { try! layer.forward(x, lengths: lengths, using: &generator).output }
         parameters = layer.parameters()
     }
-    return ModelWorkload(
-        inference: { withoutGradient { _ = forward() } },
-        train: {
-            for parameter in parameters { parameter.zeroGrad() }
-            x.zeroGrad()
-            forward().sum().backward()
-        })
+    return ModelWorkload(sumOf: forward, input: x, parameters: parameters)
 }
 
 /// The model of the tagger-step config: Embedding → bidirectional LSTM → Linear.

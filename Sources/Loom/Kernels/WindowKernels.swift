@@ -16,9 +16,7 @@ extension Kernels {
         for c in 0..<channels {
             for k in 0..<kernelSize {
                 let row = windows + (c * kernelSize + k) * columns
-                // Output positions l whose source l + k - padding lies inside 0..<length.
-                let first = Swift.min(Swift.max(padding - k, 0), outputLength)
-                let end = Swift.max(Swift.min(length + padding - k, outputLength), first)
+                let (first, end) = windowInside(offset: k, length: length, padding: padding, outputLength: outputLength)
                 for b in 0..<batch {
                     let target = row + b * outputLength
                     let source = x + (b * channels + c) * length
@@ -43,8 +41,7 @@ extension Kernels {
         for c in 0..<channels {
             for k in 0..<kernelSize {
                 let row = windows + (c * kernelSize + k) * columns
-                let first = Swift.min(Swift.max(padding - k, 0), outputLength)
-                let end = Swift.max(Swift.min(length + padding - k, outputLength), first)
+                let (first, end) = windowInside(offset: k, length: length, padding: padding, outputLength: outputLength)
                 guard end > first else { continue }
                 for b in 0..<batch {
                     accumulate(row + b * outputLength + first,
@@ -52,5 +49,13 @@ extension Kernels {
                 }
             }
         }
+    }
+
+    /// The output positions `first..<end` whose source `l + offset - padding` lies inside
+    /// `0..<length`, for the filter tap `offset` (`first...end` clamped to `0...outputLength`).
+    @inline(__always)
+    static func windowInside(offset: Int, length: Int, padding: Int, outputLength: Int) -> (first: Int, end: Int) {
+        let first = Swift.min(Swift.max(padding - offset, 0), outputLength)
+        return (first, Swift.max(Swift.min(length + padding - offset, outputLength), first))
     }
 }
