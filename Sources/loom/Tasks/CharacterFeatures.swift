@@ -13,46 +13,58 @@ enum CharacterFeatureKind: String, CaseIterable {
     case lstm
 }
 
-/// The characters of every word slot of a padded sentence batch `[B, T]`.
-struct CharacterBatch {
-    /// Character ids `[B·T, L]`, L the longest word of the batch, 0-padded; the slots past a
-    /// sentence's end are all padding.
-    var characters: IntTensor
-    /// The character count of every slot, `[B·T]`: 0 for the padding slots.
-    var lengths: [Int]
-    /// The real words in groups of similar length, each group padded only to its own
-    /// longest word (for the convolution, whose result does not depend on the padding).
-    var groups: [(characters: IntTensor, lengths: [Int])]
-    /// For every slot, its row in `[zero row; the groups' words in order]`: 0 for a padding
-    /// slot.
-    var slotRows: IntTensor
+extension CharacterFeatureKind {
+    /// The number of features each word gets (0 for none).
+    var width: Int {
+        switch self {
+        case .none: 0
+        case .cnn: 50
+        case .lstm: 64
+        }
+    }
+}
+
+/// The characters of a padded sentence batch `[B, T]`, laid out for one kind of features.
+enum CharacterBatch {
+    /// Every word slot, for the BiLSTM: character ids `[B·T, L]`, L the longest word of the
+    /// batch, 0-padded (the slots past a sentence's end are all padding), and the character
+    /// count of every slot (0 for the padding slots).
+    case slots(characters: IntTensor, lengths: [Int])
+    /// The real words, for the convolution, in groups of similar length, each padded only to
+    /// its own longest word (the convolution's result does not depend on the padding); and
+    /// for every slot its row in `[zero row; the groups' words in order]` (0 for a padding
+    /// slot).
+    case groups([(characters: IntTensor, lengths: [Int])], slotRows: IntTensor)
 
     /// Real words per length group.
     static let groupSize = 128
 
     /// The batch of `sentences` (each a list of words, each word a list of character ids),
-    /// padded to `steps` word slots per sentence.
-    init(_ sentences: [[[Int]]], steps: Int) {
-        let words = sentences.flatMap { $0 }
-        let longest = Swift.max(1, words.map(\.count).max() ?? 1)
-        var ids = [Int](repeating: 0, count: sentences.count * steps * longest)
-        var lengths = [Int](repeating: 0, count: sentences.count * steps)
-        var slots: [Int] = []  // the slot of each real word, in sentence order
+    /// padded to `steps` word slots per sentence, laid out for `kind` (cnn or lstm).
+    init(_ sentences: [[[Int]]], steps: Int, for kind: CharacterFeatureKind) {
+        var words: [[Int]] = [], slots: [Int] = []  // the real words and their slots, in sentence order
         for (b, sentence) in sentences.enumerated() {
             for (t, word) in sentence.enumerated() {
-                let slot = b * steps + t
-                lengths[slot] = word.count
-                slots.append(slot)
-                for (i, id) in word.enumerated() { ids[slot * longest + i] = id }
+                words.append(word)
+                slots.append(b * steps + t)
             }
         }
-        characters = IntTensor(shape: [sentences.count * steps, longest], scalars: ids)
-        self.lengths = lengths
-
+        let slotCount = sentences.count * steps
+        if kind == .lstm {
+            let longest = Swift.max(1, words.map(\.count).max() ?? 1)
+            var ids = [Int](repeating: 0, count: slotCount * longest)
+            var lengths = [Int](repeating: 0, count: slotCount)
+            for (word, slot) in zip(words, slots) {
+                lengths[slot] = word.count
+                for (i, id) in word.enumerated() { ids[slot * longest + i] = id }
+            }
+            self = .slots(characters: IntTensor(shape: [slotCount, longest], scalars: ids), lengths: lengths)
+            return
+        }
         // Real words sorted by length (stable), cut into groups.
         let order = words.indices.sorted { (words[$0].count, $0) < (words[$1].count, $1) }
-        var rows = [Int](repeating: 0, count: sentences.count * steps)
-        groups = []
+        var rows = [Int](repeating: 0, count: slotCount)
+        var groups: [(characters: IntTensor, lengths: [Int])] = []
         for start in stride(from: 0, to: order.count, by: Self.groupSize) {
             let members = order[start ..< Swift.min(start + Self.groupSize, order.count)]
             let width = Swift.max(1, members.map { words[$0].count }.max() ?? 1)
@@ -63,7 +75,7 @@ struct CharacterBatch {
             }
             groups.append((IntTensor(shape: [members.count, width], scalars: groupIDs), members.map { words[$0].count }))
         }
-        slotRows = IntTensor(shape: [rows.count], scalars: rows)
+        self = .groups(groups, slotRows: IntTensor(shape: [slotCount], scalars: rows))
     }
 }
 
@@ -76,7 +88,7 @@ struct CharacterFeatures: Module {
     var lstm: LSTM<Float>?
 
     /// The number of features per word.
-    var width: Int { kind == .cnn ? 50 : 64 }
+    var width: Int { kind.width }
 
     /// The encoder of `kind` (not `.none`) over `characterCount` character ids (0 = padding),
     /// initialized from `generator`.
@@ -93,20 +105,24 @@ struct CharacterFeatures: Module {
         }
     }
 
-    /// The features of every word slot, `[B·T, width]`; padding slots get zeros.
+    /// The features of every word slot, `[B·T, width]`; padding slots get zeros. `batch`
+    /// must be laid out for this encoder's kind.
     func callAsFunction(_ batch: CharacterBatch) throws -> Tensor<Float> {
-        if let conv {
+        switch batch {
+        case .groups(let groups, let slotRows):
             // Per group of real words: [n, L, d] → [n, d, L] → [n, 50, L] → the max over each
             // word's own characters. The padding slots take the zero row.
-            let features = batch.groups.map { group in
+            let conv = self.conv!
+            let features = groups.map { group in
                 conv(embedding(group.characters).transposed(1, 2)).tanh().maskedMax(dim: 2, lengths: group.lengths)
             }
-            return Tensor.cat([Tensor.zeros([1, conv.outChannels])] + features, dim: 0).indexSelect(dim: 0, index: batch.slotRows)
+            return Tensor.cat([Tensor.zeros([1, conv.outChannels])] + features, dim: 0).indexSelect(dim: 0, index: slotRows)
+        case .slots(let characters, let lengths):
+            // [B·T, L, d], padding characters are zero rows. Zero-length slots read nothing:
+            // their final states are the initial zeros.
+            let (_, hN, _) = try lstm!(embedding(characters), lengths: lengths)
+            return Tensor.cat([hN.select(dim: 0, index: 0), hN.select(dim: 0, index: 1)], dim: 1)
         }
-        let embedded = embedding(batch.characters)  // [B·T, L, d]; padding characters are zero rows
-        // Zero-length slots read nothing: their final states are the initial zeros.
-        let (_, hN, _) = try lstm!(embedded, lengths: batch.lengths)
-        return Tensor.cat([hN.select(dim: 0, index: 0), hN.select(dim: 0, index: 1)], dim: 1)
     }
 
     mutating func visit(_ visitor: ModuleVisitor<Float>) {

@@ -106,10 +106,8 @@ enum ClassifierTask {
         var model = ClassifierModel(vocabularySize: vocabulary.count, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
                                     cell: options.cell, using: &generator)
         if let vectors, let path = options.embeddings {
-            let found = PretrainedEmbeddings.load(vectors, into: &model.embedding, vocabulary: vocabulary)
-            print("embeddings: \(found) of \(vocabulary.count) vocabulary entries start from \(path) "
-                  + "(\(vectors.count) vectors of \(vectors.dimension)); \(addedWords) dev/test words added"
-                  + (options.freezeEmbeddings ? "; frozen" : ""))
+            PretrainedEmbeddings.start(&model.embedding, from: vectors, path: path, vocabulary: vocabulary, addedWords: addedWords,
+                                       frozen: options.freezeEmbeddings)
         }
         var optimizer = Adam<Float>(learningRate: Float(options.learningRate ?? Defaults.learningRate))
         print("model: Embedding(\(vocabulary.count), \(embeddingSize)) → \(options.cell == .lstm ? "BiLSTM" : "BiGRU")(\(hiddenSize)) → Dropout(0.3) → Linear(\(2 * hiddenSize), 1); "

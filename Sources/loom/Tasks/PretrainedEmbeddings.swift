@@ -40,6 +40,15 @@ enum PretrainedEmbeddings {
         return found
     }
 
+    /// `load`, then the line that says how many entries start from the file at `path`.
+    static func start(_ embedding: inout Embedding<Float>, from vectors: WordVectors, path: String, vocabulary: Vocabulary,
+                      addedWords: Int, frozen: Bool) {
+        let found = load(vectors, into: &embedding, vocabulary: vocabulary)
+        print("embeddings: \(found) of \(vocabulary.count) vocabulary entries start from \(path) "
+              + "(\(vectors.count) vectors of \(vectors.dimension)); \(addedWords) dev/test words added"
+              + (frozen ? "; frozen" : ""))
+    }
+
     /// The rows of a trained `embedding` as word vectors, one per vocabulary entry except
     /// `<pad>` and entries the text format cannot hold (empty, or containing whitespace).
     static func export(_ embedding: Tensor<Float>, vocabulary: [String]) -> (vectors: WordVectors, skipped: Int) {

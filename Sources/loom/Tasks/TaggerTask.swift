@@ -17,8 +17,7 @@ struct TaggerModel: Module {
          cell: RecurrentCellKind = .lstm, charFeatures: CharacterFeatureKind = .none, characterCount: Int = 0,
          using generator: inout RandomGenerator) {
         embedding = Embedding(vocabularySize, embeddingSize, paddingIndex: 0, using: &generator)
-        let featureWidth = charFeatures == .none ? 0 : (charFeatures == .cnn ? 50 : 64)
-        encoder = WordEncoder(cell: cell, inputSize: embeddingSize + featureWidth, hiddenSize: hiddenSize, numLayers: layers,
+        encoder = WordEncoder(cell: cell, inputSize: embeddingSize + charFeatures.width, hiddenSize: hiddenSize, numLayers: layers,
                               dropout: layers > 1 ? 0.3 : 0, bidirectional: true, using: &generator)
         output = Linear(2 * hiddenSize, tagCount, using: &generator)
         if charFeatures != .none {
@@ -68,11 +67,12 @@ struct EncodedSentences {
         }
     }
 
-    /// The padded words of the sentences at `indices`, and their characters when encoded.
-    func batch(_ indices: [Int]) -> (words: PaddedBatch, characters: CharacterBatch?) {
+    /// The padded words of the sentences at `indices`, and their characters laid out for
+    /// `kind` when the model has character features.
+    func batch(_ indices: [Int], for kind: CharacterFeatureKind?) -> (words: PaddedBatch, characters: CharacterBatch?) {
         let padded = Batching.pad(indices.map { words[$0] })
-        let steps = padded.values.shape[1]
-        return (padded, characters.isEmpty ? nil : CharacterBatch(indices.map { characters[$0] }, steps: steps))
+        guard let kind, kind != .none, !characters.isEmpty else { return (padded, nil) }
+        return (padded, CharacterBatch(indices.map { characters[$0] }, steps: padded.values.shape[1], for: kind))
     }
 }
 
@@ -133,10 +133,8 @@ enum TaggerTask {
                                 charFeatures: options.charFeatures, characterCount: characterVocabulary?.count ?? 0,
                                 using: &generator)
         if let vectors, let path = options.embeddings {
-            let found = PretrainedEmbeddings.load(vectors, into: &model.embedding, vocabulary: vocabulary)
-            print("embeddings: \(found) of \(vocabulary.count) vocabulary entries start from \(path) "
-                  + "(\(vectors.count) vectors of \(vectors.dimension)); \(addedWords) dev/test words added"
-                  + (options.freezeEmbeddings ? "; frozen" : ""))
+            PretrainedEmbeddings.start(&model.embedding, from: vectors, path: path, vocabulary: vocabulary, addedWords: addedWords,
+                                       frozen: options.freezeEmbeddings)
         }
         var optimizer = Adam<Float>(learningRate: Float(options.learningRate ?? Defaults.learningRate))
         let cellName = options.cell == .lstm ? "BiLSTM" : "BiGRU"
@@ -163,7 +161,7 @@ enum TaggerTask {
                 Batching.shuffledBatchIndices(count: trainSet.count, batchSize: batchSize, using: &generator)
             }
             for (index, batch) in batches.enumerated() where index >= checkpointing.firstStep(of: epoch) {
-                let (words, characters) = trainSet.batch(batch)
+                let (words, characters) = trainSet.batch(batch, for: model.characters?.kind)
                 let targets = Batching.padTags(batch.map { trainSet.tags[$0] })
                 let tokens = words.lengths.reduce(0, +)
                 try session.trainStep(&model, &optimizer, clipNorm: Defaults.clipNorm, items: tokens) { model in
@@ -213,7 +211,7 @@ enum TaggerTask {
         var correct = 0, total = 0
         try withoutGradient {
             for batch in Batching.batchIndices(count: set.count, batchSize: batchSize) {
-                let (words, characters) = set.batch(batch)
+                let (words, characters) = set.batch(batch, for: model.characters?.kind)
                 let targets = Batching.padTags(batch.map { set.tags[$0] }).values.scalars
                 let predicted = try model.logits(words, characters: characters, using: &unused).max(dim: 1).indices.scalars
                 for (guess, target) in zip(predicted, targets) where target != Batching.ignoreIndex {
