@@ -17,7 +17,7 @@ public struct PaddedBatch: Equatable, Sendable {
 /// variable-length sequences. Shuffling uses Loom's `RandomGenerator`, so one seed fixes
 /// the order of every epoch.
 public enum Batching {
-    /// The target value that losses skip (`ignoreIndex` of cross-entropy), used to pad tags.
+    /// The target value that losses skip (`ignoreIndex` of cross-entropy), used to pad targets.
     public static let ignoreIndex = -100
 
     /// The example indices `0..<count` in order, cut into batches of `batchSize` (the last
@@ -55,8 +55,9 @@ public enum Batching {
         return PaddedBatch(values: IntTensor(shape: [sequences.count, steps], scalars: values), lengths: lengths)
     }
 
-    /// Tag sequences padded with `ignoreIndex` (-100), so a masked loss skips the padding.
-    public static func padTags(_ tags: [[Int]]) -> PaddedBatch {
-        pad(tags, paddingValue: ignoreIndex)
+    /// Target sequences (tags, output symbols) padded with `ignoreIndex` (-100), so
+    /// `crossEntropy` skips the padding: the loss is masked by the target lengths.
+    public static func padTargets(_ targets: [[Int]]) -> PaddedBatch {
+        pad(targets, paddingValue: ignoreIndex)
     }
 }

@@ -7,12 +7,15 @@
 /// `softmax(logits[n]) - onehot(targets[n])` times the upstream gradient of that sample.
 ///
 /// - Parameters:
-///   - logits: `[N, C]`.
-///   - targets: `[N]`, each a class in `0..<C` or `ignoreIndex`.
+///   - logits: `[N, C]`, or `[N, C, T]` for a target per position (PyTorch's layout for
+///     sequence outputs: the class axis second).
+///   - targets: `[N]` (or `[N, T]`), each a class in `0..<C` or `ignoreIndex`; padding a
+///     batch of target sequences with `ignoreIndex` (`Batching.padTargets`) makes this the
+///     masked token loss over target lengths.
 ///   - ignoreIndex: a target value whose samples contribute neither loss nor gradient.
 ///   - reduction: `.mean` divides by the number of targets that are not ignored; `.sum`
 ///     adds; `.none` returns `[N]` with 0 at ignored samples.
-/// - Returns: a scalar, or `[N]` for `.none`.
+/// - Returns: a scalar, or the targets' shape for `.none`.
 ///
 /// Unlike PyTorch, which returns NaN when every target is ignored under `.mean`, Loom
 /// returns 0 with a zero gradient, so a batch made only of padding does not poison training.
@@ -20,6 +23,13 @@
 @_specialize(where Scalar == Double)
 public func crossEntropy<Scalar>(_ logits: Tensor<Scalar>, _ targets: IntTensor, ignoreIndex: Int = -100,
                                  reduction: Reduction = .mean) -> Tensor<Scalar> {
+    if logits.rank == 3 {
+        checkShape(targets.shape == [logits.shape[0], logits.shape[2]],
+                   "crossEntropy expects logits [N, C, T] and targets [N, T], got logits \(logits.shape) and targets \(targets.shape)")
+        let rows = logits.transposed(1, 2).reshaped([-1, logits.shape[1]])
+        let loss = crossEntropy(rows, targets.reshaped([-1]), ignoreIndex: ignoreIndex, reduction: reduction)
+        return reduction == .none ? loss.reshaped(targets.shape) : loss
+    }
     checkShape(logits.rank == 2, "crossEntropy expects logits [N, C] and targets [N], got logits \(logits.shape)")
     let n = logits.shape[0], classes = logits.shape[1]
     checkShape(targets.shape == [n], "crossEntropy expects logits [N, C] and targets [N], got logits \(logits.shape) and targets \(targets.shape)")

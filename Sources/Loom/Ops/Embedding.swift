@@ -24,7 +24,9 @@ public func embedding<Scalar>(_ indices: IntTensor, weight: Tensor<Scalar>, padd
                    "embedding: paddingIndex \(paddingIndex) is out of range for \(rows) embeddings")
         padding = paddingIndex < 0 ? paddingIndex + rows : paddingIndex
     }
-    IndexWalk.checkRange(indices.scalars, size: rows, dim: 0, op: "embedding", shape: weight.shape)
+    for id in indices.scalars where id < 0 || id >= rows {
+        checkShape(false, "embedding: index \(id) is out of range for \(rows) embeddings (weight shape \(weight.shape))")
+    }
     let ids = indices.scalars
     let table = weight.storage.base
     let result = Tensor<Scalar>(shape: indices.shape + [width]) { out in

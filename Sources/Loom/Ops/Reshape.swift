@@ -7,14 +7,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        var resolved = newShape
-        if let inferred = newShape.firstIndex(of: -1) {
-            let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-            checkShape(known > 0 && count % known == 0, "reshape: cannot reshape \(shape) to \(newShape)")
-            resolved[inferred] = count / known
-        }
-        checkShape(Shape.count(of: resolved) == count && resolved.allSatisfy { $0 >= 0 },
-                   "reshape: cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        let resolved = Shape.resolving(newShape, from: shape, op: "reshape")
         if resolved == shape { return self }
         return withShape(resolved).recorded("reshape", inputs: [self]) {
             let inputShape = shape

@@ -36,9 +36,10 @@ public struct IntTensor: Sendable, Equatable, CustomStringConvertible {
         scalars[Shape.offset(of: index, in: shape)]
     }
 
-    /// The same values with another shape of equal count.
+    /// The same values with another shape of equal count; one size may be -1, inferred
+    /// from the others (`reshaped([-1])` flattens).
     public func reshaped(_ newShape: [Int]) -> IntTensor {
-        IntTensor(shape: newShape, scalars: scalars)
+        IntTensor(shape: Shape.resolving(newShape, from: shape, op: "IntTensor.reshaped"), scalars: scalars)
     }
 
     /// A readable rendering, like PyTorch's: `tensor([1, 2, 3])`.

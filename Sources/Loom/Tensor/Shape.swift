@@ -55,6 +55,22 @@ public enum Shape {
 
     /// Strides for reading a tensor of shape `shape` as if broadcast to `target`: 0 on every
     /// broadcast axis.
+    /// `newShape` with its one `-1` (if any) replaced by the size that keeps the element
+    /// count of `shape`; stops naming `op` when no such size exists.
+    static func resolving(_ newShape: [Int], from shape: [Int], op: String) -> [Int] {
+        let count = Shape.count(of: shape)
+        var resolved = newShape
+        checkShape(newShape.filter { $0 == -1 }.count <= 1, "\(op): at most one size may be -1, got \(newShape)")
+        if let inferred = newShape.firstIndex(of: -1) {
+            let known = newShape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
+            checkShape(known > 0 && count % known == 0, "\(op): cannot reshape \(shape) to \(newShape)")
+            resolved[inferred] = count / known
+        }
+        checkShape(Shape.count(of: resolved) == count && resolved.allSatisfy { $0 >= 0 },
+                   "\(op): cannot reshape \(shape) (\(count) elements) to \(newShape)")
+        return resolved
+    }
+
     static func broadcastStrides(of shape: [Int], to target: [Int]) -> [Int] {
         let own = strides(of: shape)
         let offset = target.count - shape.count

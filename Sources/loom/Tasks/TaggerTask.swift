@@ -162,7 +162,7 @@ enum TaggerTask {
             }
             for (index, batch) in batches.enumerated() where index >= checkpointing.firstStep(of: epoch) {
                 let (words, characters) = trainSet.batch(batch, for: model.characters?.kind)
-                let targets = Batching.padTags(batch.map { trainSet.tags[$0] })
+                let targets = Batching.padTargets(batch.map { trainSet.tags[$0] })
                 let tokens = words.lengths.reduce(0, +)
                 try session.trainStep(&model, &optimizer, clipNorm: Defaults.clipNorm, items: tokens) { model in
                     let logits = try model.logits(words, characters: characters, using: &generator)
@@ -212,7 +212,7 @@ enum TaggerTask {
         try withoutGradient {
             for batch in Batching.batchIndices(count: set.count, batchSize: batchSize) {
                 let (words, characters) = set.batch(batch, for: model.characters?.kind)
-                let targets = Batching.padTags(batch.map { set.tags[$0] }).values.scalars
+                let targets = Batching.padTargets(batch.map { set.tags[$0] }).values.scalars
                 let predicted = try model.logits(words, characters: characters, using: &unused).max(dim: 1).indices.scalars
                 for (guess, target) in zip(predicted, targets) where target != Batching.ignoreIndex {
                     total += 1

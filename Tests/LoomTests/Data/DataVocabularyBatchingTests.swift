@@ -74,7 +74,7 @@ import Testing
         #expect(batch.values.shape == [3, 3])
         #expect(batch.values.scalars == [5, 6, 7, 8, 0, 0, 0, 0, 0])
         #expect(batch.lengths == [3, 1, 0])
-        let tags = Batching.padTags([[1, 2], [3]])
+        let tags = Batching.padTargets([[1, 2], [3]])
         #expect(tags.values == IntTensor([[1, 2], [3, -100]]))
         #expect(tags.lengths == [2, 1])
         #expect(Batching.pad([[], []]).values.shape == [2, 0])

@@ -35,4 +35,5 @@ let parityHandlers: [String: any ParityHandler.Type] = [
     "conv1d": Conv1dHandler.self,
     "layer_norm": LayerNormHandler.self,
     "lnlstm_sequence": LayerNormLSTMSequenceHandler.self,
+    "additive_attention": AdditiveAttentionHandler.self,
 ]

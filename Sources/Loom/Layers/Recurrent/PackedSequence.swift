@@ -32,12 +32,7 @@ public struct PackedSequence<Scalar: TensorScalar> {
 public func packPaddedSequence<Scalar>(_ x: Tensor<Scalar>, lengths: [Int], batchFirst: Bool) throws -> PackedSequence<Scalar> {
     checkShape(x.rank >= 2, "packPaddedSequence: expects [batch, time, ...] or [time, batch, ...], got \(x.shape)")
     let batch = batchFirst ? x.shape[0] : x.shape[1], time = batchFirst ? x.shape[1] : x.shape[0]
-    guard lengths.count == batch else {
-        throw SequenceLengthError(description: "packPaddedSequence: got \(lengths.count) lengths for a batch of \(batch)")
-    }
-    if let bad = lengths.firstIndex(where: { $0 < 0 || $0 > time }) {
-        throw SequenceLengthError(description: "packPaddedSequence: lengths[\(bad)] = \(lengths[bad]) is outside 0...\(time)")
-    }
+    try SequenceLengthError.validate(lengths, batch: batch, time: time, in: "packPaddedSequence")
     return packValidated(x, lengths: lengths, batchFirst: batchFirst)
 }
 

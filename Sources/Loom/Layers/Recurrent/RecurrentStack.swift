@@ -23,13 +23,6 @@ public struct RecurrentConfiguration: Sendable, Equatable {
     public var outputSize: Int { projSize > 0 ? projSize : hiddenSize }
 }
 
-/// A thrown error for sequence lengths that do not fit the batch: lengths are data, so a
-/// bad one is reported, not trapped.
-public struct SequenceLengthError: Error, CustomStringConvertible, Equatable {
-    /// What is wrong, naming the layer and the offending length.
-    public let description: String
-}
-
 /// How a recurrent layer computes its steps. Both give the same results to rounding.
 public enum RecurrentImplementation: Sendable, Equatable {
     /// One fused op per layer and direction over the packed rows, with a hand-written
@@ -93,12 +86,7 @@ struct RecurrentStack<Scalar: TensorScalar> {
 
     /// Checks lengths against the batch (user data: a thrown error).
     func checkLengths(_ lengths: [Int], batch: Int, time: Int) throws {
-        guard lengths.count == batch else {
-            throw SequenceLengthError(description: "\(signature): got \(lengths.count) lengths for a batch of \(batch)")
-        }
-        if let bad = lengths.firstIndex(where: { $0 < 0 || $0 > time }) {
-            throw SequenceLengthError(description: "\(signature): lengths[\(bad)] = \(lengths[bad]) is outside 0...\(time) (the time axis)")
-        }
+        try SequenceLengthError.validate(lengths, batch: batch, time: time, in: signature)
     }
 
     /// Validates `input` (and `lengths`, a thrown error) in the layer's own layout and runs it.
