@@ -1,135 +1,221 @@
-/// A token vocabulary: maps tokens (words) to indices for an embedding, with special
-/// entries first.
-///
-/// Order (deterministic, independent of hashing): the specials in the order given
-/// (default `<pad>` = 0, `<unk>` = 1), then the tokens that occur at least `minCount`
-/// times, by count descending, ties broken by the tokens' UTF-8 bytes ascending (code-point
-/// order, as Python sorts strings). A special that also occurs in the data is not listed
-/// twice. The vocabulary always has an unknown entry: tokens not in it encode to
-/// `unknownIndex`.
-public struct Vocabulary: Equatable, Sendable {
-    /// The padding token, index 0 by default.
-    public static let paddingToken = "<pad>"
-    /// The unknown token, index 1 by default.
-    public static let unknownToken = "<unk>"
+/// A value a `Vocabulary` can hold: a word (`String`), a character (`Character`) or a
+/// code point (`Unicode.Scalar`). Its `vocabularyText` orders tokens (by UTF-8 bytes, which
+/// is code-point order, as Python sorts strings) and is how a saved vocabulary spells it.
+public protocol VocabularyToken: Hashable, Sendable {
+    /// The token as text.
+    var vocabularyText: String { get }
+    /// The token spelled by `vocabularyText`, or nil if the text is not one token.
+    init?(vocabularyText: String)
+}
 
-    /// The tokens by index.
-    public let tokens: [String]
-    private let indexByToken: [String: Int]
-    /// The index that tokens not in the vocabulary encode to.
-    public let unknownIndex: Int
-    /// The index of `<pad>` when it is one of the entries (0 by default), else nil.
-    public let paddingIndex: Int?
+extension String: VocabularyToken {
+    /// The word itself.
+    public var vocabularyText: String { self }
+    /// The word itself.
+    public init?(vocabularyText: String) { self = vocabularyText }
+}
 
-    /// A vocabulary of the tokens in `sequences` seen at least `minCount` times, after
-    /// `specials`. `unknownToken` is what unseen tokens map to; it is appended to the
-    /// specials if they do not contain it.
-    public init<Sequences: Sequence>(counting sequences: Sequences, minCount: Int = 1,
-                                     specials: [String] = [Vocabulary.paddingToken, Vocabulary.unknownToken],
-                                     unknownToken: String = Vocabulary.unknownToken)
-    where Sequences.Element: Sequence, Sequences.Element.Element == String {
-        var counts: [String: Int] = [:]
-        for sequence in sequences {
-            for token in sequence { counts[token, default: 0] += 1 }
-        }
-        self.init(counts: counts, minCount: minCount, specials: specials, unknownToken: unknownToken)
-    }
-
-    /// A vocabulary from token `counts` (see the type's documentation for the order).
-    public init(counts: [String: Int], minCount: Int = 1,
-                specials: [String] = [Vocabulary.paddingToken, Vocabulary.unknownToken],
-                unknownToken: String = Vocabulary.unknownToken) {
-        var entries: [String] = []
-        for special in specials where !entries.contains(special) { entries.append(special) }
-        if !entries.contains(unknownToken) { entries.append(unknownToken) }
-        let specialSet = Set(entries)
-        let kept = counts.filter { $0.value >= max(minCount, 1) && !specialSet.contains($0.key) }
-        let ordered = kept.sorted { a, b in
-            if a.value != b.value { return a.value > b.value }
-            return a.key.utf8.lexicographicallyPrecedes(b.key.utf8)
-        }
-        entries.append(contentsOf: ordered.map(\.key))
-        self.init(tokens: entries, unknownToken: unknownToken)
-    }
-
-    /// A vocabulary with exactly these `tokens` in this order (for example one saved with
-    /// a checkpoint). If `unknownToken` is not among them it is appended. A repeated
-    /// token keeps its first index.
-    public init(tokens: [String], unknownToken: String = Vocabulary.unknownToken) {
-        var list = tokens
-        if !list.contains(unknownToken) { list.append(unknownToken) }
-        var map: [String: Int] = [:]
-        for (index, token) in list.enumerated() where map[token] == nil { map[token] = index }
-        self.tokens = list
-        indexByToken = map
-        unknownIndex = map[unknownToken]!
-        paddingIndex = map[Vocabulary.paddingToken]
-    }
-
-    /// The number of entries (the embedding's row count).
-    public var count: Int { tokens.count }
-
-    /// The index of `token`, or nil if it is not in the vocabulary.
-    public func index(of token: String) -> Int? { indexByToken[token] }
-
-    /// Whether `token` has its own entry.
-    public func contains(_ token: String) -> Bool { indexByToken[token] != nil }
-
-    /// The indices of `tokens`; tokens not in the vocabulary give `unknownIndex`.
-    public func encode(_ tokens: [String]) -> [Int] {
-        tokens.map { indexByToken[$0] ?? unknownIndex }
-    }
-
-    /// The tokens of `indices`; an index outside `0..<count` gives the unknown token.
-    public func decode(_ indices: [Int]) -> [String] {
-        indices.map { self.tokens.indices.contains($0) ? self.tokens[$0] : self.tokens[unknownIndex] }
+extension Character: VocabularyToken {
+    /// The character as a one-character string.
+    public var vocabularyText: String { String(self) }
+    /// The text's character, if it has exactly one.
+    public init?(vocabularyText: String) {
+        guard vocabularyText.count == 1, let character = vocabularyText.first else { return nil }
+        self = character
     }
 }
 
-/// A vocabulary of labels (POS tags): no special entries, the distinct labels sorted by
-/// their UTF-8 bytes (code-point order), so the same data always gives the same indices.
-public struct LabelVocabulary: Equatable, Sendable {
-    /// The labels by index, sorted.
-    public let labels: [String]
-    private let indexByLabel: [String: Int]
+extension Unicode.Scalar: VocabularyToken {
+    /// The code point as a one-scalar string.
+    public var vocabularyText: String { String(self) }
+    /// The text's code point, if it has exactly one.
+    public init?(vocabularyText: String) {
+        guard vocabularyText.unicodeScalars.count == 1, let scalar = vocabularyText.unicodeScalars.first else { return nil }
+        self = scalar
+    }
+}
 
-    /// The vocabulary of all distinct labels in `sequences`.
-    public init<Sequences: Sequence>(collecting sequences: Sequences)
-    where Sequences.Element: Sequence, Sequences.Element.Element == String {
-        var seen = Set<String>()
-        for sequence in sequences { seen.formUnion(sequence) }
-        self.init(labels: Array(seen))
+/// The names of the special entries Loom's tasks use.
+public enum SpecialToken {
+    /// Padding, `<pad>` (index 0 where it is used).
+    public static let padding = "<pad>"
+    /// The entry unknown tokens map to, `<unk>`.
+    public static let unknown = "<unk>"
+    /// The start of an output sequence, `<s>`.
+    public static let start = "<s>"
+    /// The end of an output sequence, `</s>`.
+    public static let end = "</s>"
+}
+
+/// How a vocabulary built by counting orders its tokens (after the special entries).
+public enum VocabularyOrder: Sendable, Equatable {
+    /// By count, most frequent first; equal counts by text (UTF-8 bytes ascending).
+    case frequency
+    /// In the order the tokens first appear in the data.
+    case firstAppearance
+    /// By text (UTF-8 bytes ascending, Python's `sorted`), whatever the counts.
+    case sorted
+}
+
+/// A mapping between tokens and the indices of an embedding table or an output layer.
+///
+/// Entries: first the caller's special entries (named by strings, such as `<pad>`, `<unk>`,
+/// `<s>`, `</s>`, or one per POS tag), at indices `0..<specials.count`, then the tokens
+/// (words, characters, code points) in the chosen order. Specials and tokens live apart,
+/// so a word spelled `<s>` in the data is an ordinary token. A vocabulary has an unknown
+/// entry only when the caller names one: tokens outside it then encode to `unknownIndex`;
+/// without one, encoding them is an error.
+///
+/// ```swift
+/// let words = Vocabulary(specials: [SpecialToken.padding, SpecialToken.unknown],
+///                        counting: sentences, minCount: 2, unknown: SpecialToken.unknown)
+/// let symbols = Vocabulary<Unicode.Scalar>(specials: ["<pad>", "<unk>", "<s>", "</s>"],
+///                                          counting: forms.map(\.unicodeScalars),
+///                                          order: .firstAppearance, unknown: "<unk>")
+/// let tags = Vocabulary<String>(counting: tagSequences, order: .sorted)   // no specials, no unk
+/// ```
+public struct Vocabulary<Token: VocabularyToken>: Equatable, Sendable {
+    /// The special entries by index, `0..<specials.count`.
+    public let specials: [String]
+    /// The tokens; token `i` has index `specials.count + i`.
+    public let tokens: [Token]
+    private let indexByToken: [Token: Int]
+    /// The index unknown tokens encode to, or nil when there is no unknown entry.
+    public let unknownIndex: Int?
+
+    /// A vocabulary with exactly these entries in this order (for example a saved one).
+    /// `unknown` names the special entry unknown tokens map to; it is appended to the
+    /// specials if they do not contain it. A repeated token or special keeps its first
+    /// index.
+    public init(specials: [String] = [], tokens: [Token], unknown: String? = nil) {
+        var names: [String] = []
+        for special in specials where !names.contains(special) { names.append(special) }
+        if let unknown, !names.contains(unknown) { names.append(unknown) }
+        var unique: [Token] = []
+        var map: [Token: Int] = [:]
+        for token in tokens where map[token] == nil {
+            map[token] = names.count + unique.count
+            unique.append(token)
+        }
+        self.specials = names
+        self.tokens = unique
+        indexByToken = map
+        unknownIndex = unknown.flatMap { names.firstIndex(of: $0) }
     }
 
-    /// The vocabulary of `labels` (sorted, duplicates dropped), e.g. to restore a saved one.
-    public init(labels: [String]) {
-        let sorted = Set(labels).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        self.labels = sorted
-        var map: [String: Int] = [:]
-        for (index, label) in sorted.enumerated() { map[label] = index }
-        indexByLabel = map
-    }
-
-    /// The number of labels (the classifier's output size).
-    public var count: Int { labels.count }
-
-    /// The index of `label`, or nil if it is not in the vocabulary.
-    public func index(of label: String) -> Int? { indexByLabel[label] }
-
-    /// The indices of `labels`. Throws `DataError` naming `source` and `line` for a label
-    /// not in the vocabulary (a tag in a dev file that the training file never used).
-    public func encode(_ labels: [String], source: String = "<data>", line: Int? = nil) throws -> [Int] {
-        try labels.map { label in
-            guard let index = indexByLabel[label] else {
-                throw DataError(file: source, line: line,
-                                message: "label \(quotedForError(label)) is not one of the \(count) labels of the training data")
+    /// A vocabulary of the tokens in `sequences` seen at least `minCount` times, after
+    /// `specials`, in `order`; `unknown` as in `init(specials:tokens:unknown:)`.
+    public init<Sequences: Sequence>(specials: [String] = [], counting sequences: Sequences, minCount: Int = 1,
+                                     order: VocabularyOrder = .frequency, unknown: String? = nil)
+    where Sequences.Element: Sequence, Sequences.Element.Element == Token {
+        var counts: [Token: Int] = [:]
+        var appearance: [Token] = []
+        for sequence in sequences {
+            for token in sequence {
+                if counts[token] == nil { appearance.append(token) }
+                counts[token, default: 0] += 1
             }
-            return index
+        }
+        let kept = appearance.filter { counts[$0]! >= max(minCount, 1) }
+        func textOrder(_ a: Token, _ b: Token) -> Bool {
+            a.vocabularyText.utf8.lexicographicallyPrecedes(b.vocabularyText.utf8)
+        }
+        let ordered: [Token]
+        switch order {
+        case .firstAppearance: ordered = kept
+        case .sorted: ordered = kept.sorted(by: textOrder)
+        case .frequency:
+            ordered = kept.sorted { a, b in counts[a]! != counts[b]! ? counts[a]! > counts[b]! : textOrder(a, b) }
+        }
+        self.init(specials: specials, tokens: ordered, unknown: unknown)
+    }
+
+    /// A vocabulary from its `entries` as `vocabularyText` (specials first, as
+    /// `entryTexts` lists them), the first `specialCount` of them special.
+    ///
+    /// - Throws: `DataError` naming `source` when there are fewer entries than specials or an
+    ///   entry does not spell one token.
+    public init(entries: [String], specialCount: Int, unknown: String? = nil, source: String = "<vocabulary>") throws {
+        guard specialCount >= 0 && specialCount <= entries.count else {
+            throw DataError(file: source, message: "the vocabulary has \(entries.count) entries, fewer than its \(specialCount) special ones")
+        }
+        let tokens = try entries[specialCount...].map { text in
+            guard let token = Token(vocabularyText: text) else {
+                throw DataError(file: source, message: "vocabulary entry \(quotedForError(text)) does not spell one token")
+            }
+            return token
+        }
+        self.init(specials: Array(entries[..<specialCount]), tokens: tokens, unknown: unknown)
+    }
+
+    /// The number of entries, specials included (the embedding's row count).
+    public var count: Int { specials.count + tokens.count }
+
+    /// Every entry as text, by index: the specials' names, then the tokens' `vocabularyText`
+    /// (what a checkpoint stores to rebuild the vocabulary).
+    public var entryTexts: [String] { specials + tokens.map(\.vocabularyText) }
+
+    /// The index of the `<pad>` special, if there is one.
+    public var paddingIndex: Int? { index(ofSpecial: SpecialToken.padding) }
+
+    /// The index of `token`, or nil if it has no entry.
+    public func index(of token: Token) -> Int? { indexByToken[token] }
+
+    /// The index of the special entry named `name`, or nil.
+    public func index(ofSpecial name: String) -> Int? { specials.firstIndex(of: name) }
+
+    /// Whether `token` has its own entry.
+    public func contains(_ token: Token) -> Bool { indexByToken[token] != nil }
+
+    /// The indices of `tokens`; a token without an entry gives `unknownIndex`. Stops if
+    /// the vocabulary has no unknown entry and a token is missing: use
+    /// `encode(_:source:line:)` for data that may hold such tokens.
+    public func encode<Tokens: Sequence>(_ tokens: Tokens) -> [Int] where Tokens.Element == Token {
+        tokens.map { token in
+            if let index = indexByToken[token] { return index }
+            guard let unknownIndex else {
+                preconditionFailure("Vocabulary.encode: \(quotedForError(token.vocabularyText)) has no entry and the vocabulary has no unknown entry")
+            }
+            return unknownIndex
         }
     }
 
-    /// The labels of `indices`; an index outside `0..<count` gives `"?"`.
-    public func decode(_ indices: [Int]) -> [String] {
-        indices.map { labels.indices.contains($0) ? labels[$0] : "?" }
+    /// The indices of `tokens`, where a token without an entry gives `unknownIndex`, or,
+    /// without an unknown entry, a `DataError` naming `source`, `line` and the token's
+    /// 1-based position.
+    public func encode<Tokens: Sequence>(_ tokens: Tokens, source: String, line: Int? = nil) throws -> [Int]
+    where Tokens.Element == Token {
+        var indices: [Int] = []
+        for (position, token) in tokens.enumerated() {
+            if let index = indexByToken[token] ?? unknownIndex {
+                indices.append(index)
+            } else {
+                throw DataError(file: source, line: line,
+                                message: "\(quotedForError(token.vocabularyText)) at position \(position + 1) is not one of the \(count) entries of the vocabulary")
+            }
+        }
+        return indices
+    }
+
+    /// The tokens of `indices`, leaving out special entries and indices outside
+    /// `0..<count` (turning a decoder's output symbols into text drops `<unk>`, `</s>`, ...).
+    public func decode(_ indices: [Int]) -> [Token] {
+        indices.compactMap { index in
+            let position = index - specials.count
+            return tokens.indices.contains(position) ? tokens[position] : nil
+        }
+    }
+
+    /// The text of the entry at `index` (a special's name or a token's text), or nil
+    /// outside `0..<count`.
+    public func entryText(at index: Int) -> String? {
+        if specials.indices.contains(index) { return specials[index] }
+        let position = index - specials.count
+        return tokens.indices.contains(position) ? tokens[position].vocabularyText : nil
+    }
+
+    /// Vocabularies are equal when their entries and unknown entry are.
+    public static func == (a: Vocabulary, b: Vocabulary) -> Bool {
+        a.specials == b.specials && a.tokens == b.tokens && a.unknownIndex == b.unknownIndex
     }
 }

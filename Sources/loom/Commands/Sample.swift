@@ -19,10 +19,10 @@ enum SampleCommand {
         if let threads = try parsed.int("--threads", minimum: 1, maximum: 1024) { setNumThreads(threads) }
 
         let (model, vocabulary) = try CharLMTask.load(try LoadedCheckpoint(path: path))
-        let prime = parsed.rawString("--prime") ?? (vocabulary.index(of: "\n") != nil ? "\n" : String(vocabulary.characters[0]))
+        let prime = parsed.rawString("--prime") ?? (vocabulary.index(of: "\n") != nil ? "\n" : String(vocabulary.tokens[0]))
         guard !prime.isEmpty else { throw ArgumentError("--prime needs at least one character") }
         var primeIds: [Int] = []
-        for (position, character) in PlainText.characters(of: prime).enumerated() {
+        for (position, character) in prime.unicodeScalars.enumerated() {
             guard let index = vocabulary.index(of: character) else {
                 throw ArgumentError("--prime: character \(position + 1) (\(String(character).debugDescription)) is not in the model's vocabulary")
             }

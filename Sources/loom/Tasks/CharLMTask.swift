@@ -53,15 +53,15 @@ enum CharLMTask {
             text = EmbeddedDatasets.verse()
             testText = ("<embedded verse test>", EmbeddedDatasets.verse(characterCount: 6_000, seed: 0xC4A8))
         }
-        let vocabulary = CharacterVocabulary(text: text)
-        var trainIds = try vocabulary.encode(text, source: trainSource)
+        let vocabulary = CharLMTask.vocabulary(of: text)
+        var trainIds = try vocabulary.encode(text.unicodeScalars, source: trainSource)
         var devIds: [Int]
         if let devText {
-            devIds = try vocabulary.encode(devText.text, source: devText.source)
+            devIds = try vocabulary.encode(devText.text.unicodeScalars, source: devText.source)
         } else {
             (trainIds, devIds) = TrainDevSplit.splitLast(trainIds)
         }
-        let testIds = try testText.map { try vocabulary.encode($0.text, source: $0.source) }
+        let testIds = try testText.map { try vocabulary.encode($0.text.unicodeScalars, source: $0.source) }
         if let limit = options.limit { trainIds = Array(trainIds.prefix(limit)) }
 
         let streamCount = options.batchSize ?? Defaults.streams
@@ -85,7 +85,7 @@ enum CharLMTask {
               + "Adam lr \(optimizer.learningRate), clip \(Defaults.clipNorm), \(epochs) epochs, seed \(options.seed)")
 
         let description = CheckpointDescription(task: TaskKind.charlm.rawValue, embeddingSize: embeddingSize,
-                                                hiddenSize: hiddenSize, layers: 1, characters: vocabulary.orderedText)
+                                                hiddenSize: hiddenSize, layers: 1, characters: String(String.UnicodeScalarView(vocabulary.tokens)))
         var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: streams.chunkCount)
         try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
         var session = TrainingSession(title: "charlm on \(options.dataName)", epochs: epochs, stepsPerEpoch: streams.chunkCount,
@@ -141,13 +141,19 @@ enum CharLMTask {
         return count == 0 ? .nan : total / Double(count)
     }
 
+    /// The model's vocabulary: every code point of the training text, in ascending order
+    /// (Python's `sorted(set(text))`), no special entries.
+    static func vocabulary(of text: String) -> Vocabulary<Unicode.Scalar> {
+        Vocabulary(counting: [text.unicodeScalars], order: .sorted)
+    }
+
     /// Rebuilds the model of a charlm checkpoint.
-    static func load(_ checkpoint: LoadedCheckpoint) throws -> (model: CharLMModel, vocabulary: CharacterVocabulary) {
+    static func load(_ checkpoint: LoadedCheckpoint) throws -> (model: CharLMModel, vocabulary: Vocabulary<Unicode.Scalar>) {
         let description = checkpoint.description
         guard description.task == TaskKind.charlm.rawValue else {
             throw ToolError("checkpoint \(checkpoint.path) holds a \(description.task) model; `loom sample` needs a charlm checkpoint")
         }
-        let vocabulary = CharacterVocabulary(text: try checkpoint.require(description.characters, "characters"))
+        let vocabulary = Vocabulary(tokens: Array(try checkpoint.require(description.characters, "characters").unicodeScalars))
         var generator = RandomGenerator(seed: 0)
         var model = CharLMModel(vocabularySize: vocabulary.count,
                                 embeddingSize: try checkpoint.require(description.embeddingSize, "embeddingSize"),
@@ -160,7 +166,7 @@ enum CharLMTask {
     /// `loom evaluate` for a charlm checkpoint on a text file: nats per character.
     static func evaluate(_ checkpoint: LoadedCheckpoint, dataPath: String) throws {
         let (model, vocabulary) = try load(checkpoint)
-        let ids = try vocabulary.encode(try PlainText.read(path: dataPath), source: dataPath)
+        let ids = try vocabulary.encode(try PlainText.read(path: dataPath).unicodeScalars, source: dataPath)
         let loss = try loss(of: model, on: ids)
         print("charlm \(checkpoint.path) on \(dataPath): \(ids.count) characters")
         print("loss: \(ProgressFormat.fixed(loss, decimals: 4)) nats/char")
@@ -169,7 +175,7 @@ enum CharLMTask {
     /// Generates `length` characters after `prime`, sampling each from the softmax of the
     /// logits divided by `temperature`, with `generator`. Calls `emit` with each piece of
     /// text (the prime first) as it is produced.
-    static func sample(model: CharLMModel, vocabulary: CharacterVocabulary, primeIds: [Int], length: Int, temperature: Double,
+    static func sample(model: CharLMModel, vocabulary: Vocabulary<Unicode.Scalar>, primeIds: [Int], length: Int, temperature: Double,
                        using generator: inout RandomGenerator, emit: (String) -> Void) throws {
         var unused = RandomGenerator(seed: 0)
         try withoutGradient {
@@ -178,10 +184,10 @@ enum CharLMTask {
             var state = primeState
             let classes = vocabulary.count
             var logits = Array(primeLogits.scalars[((primeIds.count - 1) * classes)...])
-            emit(vocabulary.decode(primeIds))
+            emit(String(String.UnicodeScalarView(vocabulary.decode(primeIds))))
             for _ in 0..<length {
                 let next = drawIndex(logits: logits, temperature: temperature, using: &generator)
-                emit(vocabulary.decode([next]))
+                emit(String(String.UnicodeScalarView(vocabulary.decode([next]))))
                 let step = try model.forward(IntTensor(shape: [1, 1], scalars: [next]), state: state, using: &unused)
                 state = step.state
                 logits = step.logits.scalars

@@ -43,7 +43,7 @@ struct EncodedTexts {
     var labels: [Int] = []
     var count: Int { labels.count }
 
-    init(_ examples: [LabeledExample], vocabulary: Vocabulary, maxTokens: Int?) {
+    init(_ examples: [LabeledExample], vocabulary: Vocabulary<String>, maxTokens: Int?) {
         for example in examples {
             tokens.append(vocabulary.encode(example.tokens(maxTokens: maxTokens)))
             labels.append(example.label)
@@ -82,7 +82,7 @@ enum ClassifierTask {
         guard !train.isEmpty else { throw DataError(file: trainSource, message: "no examples to train on") }
 
         // --max-tokens cuts each text before the vocabulary is built.
-        var vocabulary = Vocabulary(counting: train.map { $0.tokens(maxTokens: options.maxTokens) }, minCount: Defaults.minCount)
+        var vocabulary = WordVocabulary.counting(train.map { $0.tokens(maxTokens: options.maxTokens) }, minCount: Defaults.minCount)
         let vectors = try options.embeddings.map { try WordVectors.read(path: $0) }
         var addedWords = 0
         if let vectors {
@@ -116,7 +116,7 @@ enum ClassifierTask {
 
         let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
         let description = CheckpointDescription(task: TaskKind.classifier.rawValue, embeddingSize: embeddingSize,
-                                                hiddenSize: hiddenSize, layers: 1, words: vocabulary.tokens,
+                                                hiddenSize: hiddenSize, layers: 1, words: vocabulary.entryTexts,
                                                 cell: options.cell == .lstm ? nil : options.cell.rawValue, maxTokens: options.maxTokens)
         var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: stepsPerEpoch)
         try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
@@ -172,7 +172,7 @@ enum ClassifierTask {
     /// `loom evaluate` for a classifier checkpoint on a TSV file.
     static func evaluate(_ checkpoint: LoadedCheckpoint, dataPath: String) throws {
         let description = checkpoint.description
-        let vocabulary = Vocabulary(tokens: try checkpoint.require(description.words, "words"))
+        let vocabulary = try WordVocabulary.restore(try checkpoint.require(description.words, "words"), source: checkpoint.path)
         var generator = RandomGenerator(seed: 0)
         guard let cell = RecurrentCellKind(rawValue: description.cell ?? "lstm") else {
             throw ToolError("checkpoint \(checkpoint.path): unknown cell \"\(description.cell ?? "")\" in its model description")

@@ -56,13 +56,13 @@ struct EncodedSentences {
 
     /// `sentences` encoded with the vocabularies; a tag the training data never used is an
     /// error naming `source` and the sentence's line.
-    init(_ sentences: [TaggedSentence], vocabulary: Vocabulary, tags tagVocabulary: LabelVocabulary,
-         characters characterVocabulary: Vocabulary? = nil, source: String) throws {
+    init(_ sentences: [TaggedSentence], vocabulary: Vocabulary<String>, tags tagVocabulary: Vocabulary<String>,
+         characters characterVocabulary: Vocabulary<Unicode.Scalar>? = nil, source: String) throws {
         for sentence in sentences {
             words.append(vocabulary.encode(sentence.words))
             tags.append(try tagVocabulary.encode(sentence.tags, source: source, line: sentence.line))
             if let characterVocabulary {
-                characters.append(sentence.words.map { characterVocabulary.encode(TaggerTask.characters(of: $0)) })
+                characters.append(sentence.words.map { characterVocabulary.encode($0.unicodeScalars) })
             }
         }
     }
@@ -103,13 +103,13 @@ enum TaggerTask {
         if let limit = options.limit { train = Array(train.prefix(limit)) }
         guard !train.isEmpty else { throw DataError(file: trainSource, message: "no sentences to train on") }
 
-        var vocabulary = Vocabulary(counting: train.map(\.words), minCount: Defaults.minCount)
+        var vocabulary = WordVocabulary.counting(train.map(\.words), minCount: Defaults.minCount)
         let vectors = try options.embeddings.map { try WordVectors.read(path: $0) }
         var addedWords = 0
         if let vectors {
             (vocabulary, addedWords) = PretrainedEmbeddings.extend(vocabulary, with: (dev + (test ?? [])).lazy.map(\.words), from: vectors)
         }
-        let tags = LabelVocabulary(collecting: train.map(\.tags))
+        let tags = Vocabulary(counting: train.map(\.tags), order: .sorted)
         let characterVocabulary = options.charFeatures == .none ? nil : Self.characterVocabulary(of: train)
         let trainSet = try EncodedSentences(train, vocabulary: vocabulary, tags: tags, characters: characterVocabulary, source: trainSource)
         let devSet = try EncodedSentences(dev, vocabulary: vocabulary, tags: tags, characters: characterVocabulary,
@@ -145,10 +145,10 @@ enum TaggerTask {
 
         let stepsPerEpoch = (trainSet.count + batchSize - 1) / batchSize
         let description = CheckpointDescription(task: TaskKind.tagger.rawValue, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-                                                layers: Defaults.layers, words: vocabulary.tokens, tags: tags.labels,
+                                                layers: Defaults.layers, words: vocabulary.entryTexts, tags: tags.entryTexts,
                                                 cell: options.cell == .lstm ? nil : options.cell.rawValue,
                                                 charFeatures: options.charFeatures == .none ? nil : options.charFeatures.rawValue,
-                                                characterTokens: characterVocabulary?.tokens)
+                                                characterTokens: characterVocabulary?.entryTexts)
         var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: stepsPerEpoch)
         try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
         if options.freezeEmbeddings { model.embedding.weight.requiresGrad = false }
@@ -184,23 +184,11 @@ enum TaggerTask {
         try session.finish(model: model, results: results, metadata: try description.metadata(), options: options)
     }
 
-    /// The characters of `word` as the character vocabulary splits it: Unicode scalars (as
-    /// Python iterates a string).
-    static func characters(of word: String) -> [String] {
-        word.unicodeScalars.map { String($0) }
-    }
-
     /// `<pad>` = 0, `<unk>` = 1, then every character of the training words in order of
     /// first appearance.
-    static func characterVocabulary(of sentences: [TaggedSentence]) -> Vocabulary {
-        var tokens = [Vocabulary.paddingToken, Vocabulary.unknownToken]
-        var seen = Set(tokens)
-        for sentence in sentences {
-            for word in sentence.words {
-                for character in characters(of: word) where seen.insert(character).inserted { tokens.append(character) }
-            }
-        }
-        return Vocabulary(tokens: tokens)
+    static func characterVocabulary(of sentences: [TaggedSentence]) -> Vocabulary<Unicode.Scalar> {
+        Vocabulary(specials: WordVocabulary.specials, counting: sentences.lazy.flatMap(\.words).map(\.unicodeScalars),
+                   order: .firstAppearance, unknown: SpecialToken.unknown)
     }
 
     /// Token accuracy of `model` (switched to evaluation mode) on `set`.
@@ -226,15 +214,17 @@ enum TaggerTask {
     /// `loom evaluate` for a tagger checkpoint on a CoNLL-U file.
     static func evaluate(_ checkpoint: LoadedCheckpoint, dataPath: String) throws {
         let description = checkpoint.description
-        let vocabulary = Vocabulary(tokens: try checkpoint.require(description.words, "words"))
-        let tags = LabelVocabulary(labels: try checkpoint.require(description.tags, "tags"))
+        let vocabulary = try WordVocabulary.restore(try checkpoint.require(description.words, "words"), source: checkpoint.path)
+        let tags = try Vocabulary<String>(entries: try checkpoint.require(description.tags, "tags"), specialCount: 0, source: checkpoint.path)
         var generator = RandomGenerator(seed: 0)
         guard let cell = RecurrentCellKind(rawValue: description.cell ?? "lstm"),
               let charFeatures = CharacterFeatureKind(rawValue: description.charFeatures ?? "none") else {
             throw ToolError("checkpoint \(checkpoint.path): unknown cell or character features in its model description")
         }
         let characterVocabulary = charFeatures == .none
-            ? nil : Vocabulary(tokens: try checkpoint.require(description.characterTokens, "characterTokens"))
+            ? nil : try Vocabulary<Unicode.Scalar>(entries: try checkpoint.require(description.characterTokens, "characterTokens"),
+                                                   specialCount: WordVocabulary.specials.count, unknown: SpecialToken.unknown,
+                                                   source: checkpoint.path)
         var model = TaggerModel(vocabularySize: vocabulary.count, tagCount: tags.count,
                                 embeddingSize: try checkpoint.require(description.embeddingSize, "embeddingSize"),
                                 hiddenSize: description.hiddenSize, layers: description.layers ?? Defaults.layers,

@@ -140,7 +140,7 @@ final class SVGInspector: NSObject, XMLParserDelegate {
         #expect(text.unicodeScalars.count >= 48_000 && text.unicodeScalars.count < 60_000)
         #expect(text == EmbeddedDatasets.verse())
         #expect(text != EmbeddedDatasets.verse(seed: 1))
-        let vocabulary = CharacterVocabulary(text: text)
+        let vocabulary = Vocabulary(counting: [text.unicodeScalars], order: .sorted)
         #expect(vocabulary.count > 30 && vocabulary.count < 60)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.filter { $0.hasPrefix("THE ") }.count > 50)
@@ -206,8 +206,8 @@ final class SVGInspector: NSObject, XMLParserDelegate {
     @Test func plainTextNeverCrashes() {
         let outcome = fuzz(inputs(seed: 3, valid: "some verse\nand more\n")) { bytes in
             let text = try PlainText.decode(bytes: bytes, source: "fuzz")
-            let vocabulary = CharacterVocabulary(text: text)
-            #expect(vocabulary.decode(try vocabulary.encode(text)) == String(text.unicodeScalars.map(Character.init)))
+            let vocabulary = Vocabulary(counting: [text.unicodeScalars], order: .sorted)
+            #expect(vocabulary.decode(try vocabulary.encode(text.unicodeScalars, source: "fuzz")) == Array(text.unicodeScalars))
         }
         #expect(outcome.results + outcome.errors == 300)
         #expect(outcome.results > 0)

@@ -62,16 +62,16 @@ import Testing
     }
 
     @Test func vocabularyIsSortedAndRoundTrips() throws {
-        let vocabulary = CharacterVocabulary(text: "hello world\n")
-        #expect(vocabulary.characters == ["\n", " ", "d", "e", "h", "l", "o", "r", "w"])
+        let vocabulary = Vocabulary(counting: ["hello world\n".unicodeScalars], order: .sorted)
+        #expect(vocabulary.tokens == ["\n", " ", "d", "e", "h", "l", "o", "r", "w"])
         #expect(vocabulary.index(of: "l") == 5)
-        let ids = try vocabulary.encode("hold")
+        let ids = try vocabulary.encode("hold".unicodeScalars, source: "<text>")
         #expect(ids == [4, 6, 5, 2])
-        #expect(vocabulary.decode(ids) == "hold")
-        #expect(vocabulary.decode([99, -1]) == "\u{FFFD}\u{FFFD}")
-        #expect(CharacterVocabulary(text: vocabulary.orderedText) == vocabulary)
-        let error = DataTestSupport.dataError { try vocabulary.encode("hex", source: "--prime") }
-        #expect(error?.description == "--prime: character \"x\" at position 3 is not in the vocabulary")
+        #expect(String(String.UnicodeScalarView(vocabulary.decode(ids))) == "hold")
+        #expect(vocabulary.decode([99, -1]).isEmpty)
+        #expect(try Vocabulary<Unicode.Scalar>(entries: vocabulary.entryTexts, specialCount: 0) == vocabulary)
+        let error = DataTestSupport.dataError { try vocabulary.encode("hex".unicodeScalars, source: "--prime") }
+        #expect(error?.description == "--prime: \"x\" at position 3 is not one of the 9 entries of the vocabulary")
     }
 
     @Test func emptyMissingAndNonUTF8FilesAreErrors() throws {

@@ -5,20 +5,24 @@ import Testing
 @Suite struct DataVocabularyTests {
     static let corpus = [["b", "a", "c", "a"], ["d", "b", "a", "e"], ["c", "b"]]
     // counts: a 3, b 3, c 2, d 1, e 1
+    static let wordSpecials = [SpecialToken.padding, SpecialToken.unknown]
 
     @Test func orderIsSpecialsThenCountDescendingThenTokenAscending() {
-        let vocabulary = Vocabulary(counting: Self.corpus)
-        #expect(vocabulary.tokens == ["<pad>", "<unk>", "a", "b", "c", "d", "e"])
+        let vocabulary = Vocabulary(specials: Self.wordSpecials, counting: Self.corpus, unknown: SpecialToken.unknown)
+        #expect(vocabulary.entryTexts == ["<pad>", "<unk>", "a", "b", "c", "d", "e"])
+        #expect(vocabulary.tokens == ["a", "b", "c", "d", "e"])
         #expect(vocabulary.paddingIndex == 0)
         #expect(vocabulary.unknownIndex == 1)
         #expect(vocabulary.count == 7)
     }
 
     @Test func minCountDropsRareTokensToUnknown() {
-        let vocabulary = Vocabulary(counting: Self.corpus, minCount: 2)
-        #expect(vocabulary.tokens == ["<pad>", "<unk>", "a", "b", "c"])
+        let vocabulary = Vocabulary(specials: Self.wordSpecials, counting: Self.corpus, minCount: 2, unknown: SpecialToken.unknown)
+        #expect(vocabulary.entryTexts == ["<pad>", "<unk>", "a", "b", "c"])
         #expect(vocabulary.encode(["c", "d", "a", "zzz"]) == [4, 1, 2, 1])
-        #expect(vocabulary.decode([4, 1, 2, 99]) == ["c", "<unk>", "a", "<unk>"])
+        // Decoding drops specials and indices out of range.
+        #expect(vocabulary.decode([4, 1, 2, 99, 0]) == ["c", "a"])
+        #expect(vocabulary.entryText(at: 1) == "<unk>" && vocabulary.entryText(at: 4) == "c" && vocabulary.entryText(at: 5) == nil)
         #expect(!vocabulary.contains("d"))
     }
 
@@ -29,24 +33,41 @@ import Testing
         #expect(Vocabulary(counting: many).tokens == Vocabulary(counting: many.reversed()).tokens)
     }
 
-    @Test func customSpecialsAndRestoringFromTokens() {
-        let vocabulary = Vocabulary(counting: Self.corpus, specials: ["<s>"], unknownToken: "<oov>")
-        #expect(Array(vocabulary.tokens.prefix(3)) == ["<s>", "<oov>", "a"])
-        #expect(vocabulary.paddingIndex == nil)
-        #expect(vocabulary.unknownIndex == 1)
-        let restored = Vocabulary(tokens: vocabulary.tokens, unknownToken: "<oov>")
-        #expect(restored == vocabulary)
-        // A special seen in the data is listed once.
-        #expect(Vocabulary(counting: [["<unk>", "x"]]).tokens == ["<pad>", "<unk>", "x"])
+    @Test func orders() {
+        #expect(Vocabulary(counting: Self.corpus, order: .firstAppearance).tokens == ["b", "a", "c", "d", "e"])
+        #expect(Vocabulary(counting: [["é", "z", "a", "Z"]], order: .sorted).tokens == ["Z", "a", "z", "é"])
+        #expect(Vocabulary(counting: Self.corpus, minCount: 2, order: .firstAppearance).tokens == ["b", "a", "c"])
     }
 
-    @Test func labelVocabularyIsSortedWithoutSpecials() throws {
-        let tags = LabelVocabulary(collecting: [["VERB", "NOUN"], ["ADJ", "NOUN", "PUNCT"]])
-        #expect(tags.labels == ["ADJ", "NOUN", "PUNCT", "VERB"])
-        #expect(try tags.encode(["NOUN", "VERB"]) == [1, 3])
-        #expect(tags.decode([0, 2, 7]) == ["ADJ", "PUNCT", "?"])
+    @Test func callerChosenSpecialsAndAnOptionalUnknown() throws {
+        // A decoder's symbol table: specials placed first, no unknown entry needed.
+        let symbols = Vocabulary<Character>(specials: ["<pad>", "<s>", "</s>"], counting: ["abca", "cd"], order: .firstAppearance)
+        #expect(symbols.count == 7 && symbols.unknownIndex == nil)
+        #expect(symbols.index(ofSpecial: "</s>") == 2 && symbols.index(of: "a") == 3 && symbols.index(of: "d") == 6)
+        #expect(symbols.encode("dab") == [6, 3, 4])
+        #expect(String(symbols.decode([1, 4, 3, 2])) == "ba")
+        let error = DataTestSupport.dataError { try symbols.encode("abz", source: "dev.txt", line: 4) }
+        #expect(error?.description == "dev.txt:4: \"z\" at position 3 is not one of the 7 entries of the vocabulary")
+        // A word spelled like a special is an ordinary token.
+        let words = Vocabulary(specials: ["<s>"], counting: [["<s>", "x"]], unknown: "<oov>")
+        #expect(words.entryTexts == ["<s>", "<oov>", "<s>", "x"] && words.unknownIndex == 1)
+        #expect(words.encode(["<s>", "y"]) == [2, 1])
+        // Restoring from the saved entry texts.
+        let restored = try Vocabulary<String>(entries: words.entryTexts, specialCount: 2, unknown: "<oov>")
+        #expect(restored == words)
+        let scalars = Vocabulary<Unicode.Scalar>(specials: ["<pad>"], counting: ["héllo".unicodeScalars], order: .firstAppearance)
+        #expect(try Vocabulary<Unicode.Scalar>(entries: scalars.entryTexts, specialCount: 1) == scalars)
+        let bad = DataTestSupport.dataError { try Vocabulary<Unicode.Scalar>(entries: ["<pad>", "ab"], specialCount: 1, source: "ckpt") }
+        #expect(bad?.description == "ckpt: vocabulary entry \"ab\" does not spell one token")
+    }
+
+    @Test func labelsAreSortedWithoutSpecials() throws {
+        let tags = Vocabulary(counting: [["VERB", "NOUN"], ["ADJ", "NOUN", "PUNCT"]], order: .sorted)
+        #expect(tags.tokens == ["ADJ", "NOUN", "PUNCT", "VERB"])
+        #expect(try tags.encode(["NOUN", "VERB"], source: "train") == [1, 3])
+        #expect(tags.decode([0, 2, 7]) == ["ADJ", "PUNCT"])
         let error = DataTestSupport.dataError { try tags.encode(["NOUN", "X"], source: "dev.conllu", line: 12) }
-        #expect(error?.description == "dev.conllu:12: label \"X\" is not one of the 4 labels of the training data")
+        #expect(error?.description == "dev.conllu:12: \"X\" at position 2 is not one of the 4 entries of the vocabulary")
     }
 }
 

@@ -72,7 +72,7 @@ import Testing
         let export = try LoomTool.run(["export-embeddings", "--checkpoint", first, "--output", exported])
         #expect(export.status == 0, "\(export.stderr)")
         let vectors = try WordVectors.read(path: exported)
-        #expect(vectors.dimension == 8 && !vectors.words.contains(Vocabulary.paddingToken))
+        #expect(vectors.dimension == 8 && !vectors.words.contains(SpecialToken.padding))
 
         // The width comes from the file (no --embedding-size); the frozen rows stay as read.
         var options = LoomTool.tiny[task]!
