@@ -1,19 +1,23 @@
 import Foundation
 
-/// One sentence for tagging: its words and one tag per word.
+/// One sentence for tagging and lemmatization: its words, one tag and one lemma per word.
 public struct TaggedSentence: Equatable, Hashable, Sendable {
     /// The word forms, in order.
     public var words: [String]
     /// One tag per word (UPOS by default), `tags.count == words.count`.
     public var tags: [String]
+    /// One lemma per word (column 3 of CoNLL-U; `_` where unspecified).
+    public var lemmas: [String]
     /// The 1-based line of the sentence's first word in its source, so later errors (an
     /// unknown tag in a dev file) can point at it; 0 for sentences not read from text.
     public var line: Int
 
-    /// A sentence from parallel `words` and `tags` (same count), with its source `line`.
-    public init(words: [String], tags: [String], line: Int = 0) {
+    /// A sentence from parallel `words`, `tags` and `lemmas` (same count; `_` for every
+    /// word when `lemmas` is nil), with its source `line`.
+    public init(words: [String], tags: [String], lemmas: [String]? = nil, line: Int = 0) {
         self.words = words
         self.tags = tags
+        self.lemmas = lemmas ?? words.map { _ in "_" }
         self.line = line
     }
 }
@@ -21,8 +25,8 @@ public struct TaggedSentence: Equatable, Hashable, Sendable {
 /// A reader (and writer) of CoNLL-U, the Universal Dependencies format, for POS tagging.
 ///
 /// Each word line has 10 tab-separated columns
-/// `ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC`; the reader keeps FORM and UPOS
-/// (or XPOS). Lines starting with `#` are comments and are skipped (anywhere in a
+/// `ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC`; the reader keeps FORM, LEMMA and
+/// UPOS (or XPOS). Lines starting with `#` are comments and are skipped (anywhere in a
 /// sentence). Multiword-token lines (ID a range such as `3-4`) and empty nodes (ID a
 /// decimal such as `8.1`) are skipped. A blank line (empty, or only spaces and tabs) ends
 /// a sentence; a last sentence without a blank line after it still counts. CRLF line
@@ -31,7 +35,7 @@ public struct TaggedSentence: Equatable, Hashable, Sendable {
 /// Errors (thrown `DataError`, with file and line): a word line without exactly 10
 /// columns; an ID that is not a positive integer, a range or a decimal; word IDs out of
 /// sequence within a sentence (they must run 1, 2, 3, ...; this catches a missing blank
-/// line between sentences); an empty FORM or tag; text that is not UTF-8; a missing file.
+/// line between sentences); an empty FORM, LEMMA or tag; text that is not UTF-8; a missing file.
 /// A tag `_` (unspecified) is kept as the tag `_`.
 public enum CoNLLU {
     /// Which column gives the tag.
@@ -63,14 +67,16 @@ public enum CoNLLU {
         var sentences: [TaggedSentence] = []
         var words: [String] = []
         var tags: [String] = []
+        var lemmas: [String] = []
         var firstLine = 0
 
         func endSentence() {
             if !words.isEmpty {
-                sentences.append(TaggedSentence(words: words, tags: tags, line: firstLine))
+                sentences.append(TaggedSentence(words: words, tags: tags, lemmas: lemmas, line: firstLine))
             }
             words.removeAll(keepingCapacity: true)
             tags.removeAll(keepingCapacity: true)
+            lemmas.removeAll(keepingCapacity: true)
         }
 
         try TextSource.forEachLine(bytes) { lineNumber, range in
@@ -100,6 +106,9 @@ public enum CoNLLU {
             guard !fields[1].isEmpty else {
                 throw DataError(file: source, line: lineNumber, message: "FORM (column 2) is empty")
             }
+            guard !fields[2].isEmpty else {
+                throw DataError(file: source, line: lineNumber, message: "LEMMA (column 3) is empty")
+            }
             let tagRange = fields[tagColumn.index]
             guard !tagRange.isEmpty else {
                 throw DataError(file: source, line: lineNumber, message: "\(tagColumn.name) is empty")
@@ -107,18 +116,20 @@ public enum CoNLLU {
             if words.isEmpty { firstLine = lineNumber }
             words.append(TextSource.string(bytes, fields[1]))
             tags.append(TextSource.string(bytes, tagRange))
+            lemmas.append(TextSource.string(bytes, fields[2]))
         }
         endSentence()
         return sentences
     }
 
-    /// Renders `sentences` as CoNLL-U (ID, FORM and UPOS filled, the other columns `_`),
+    /// Renders `sentences` as CoNLL-U (ID, FORM, LEMMA and UPOS filled, the other columns `_`),
     /// each sentence followed by a blank line; `parse` reads it back.
     public static func render(_ sentences: [TaggedSentence]) -> String {
         var text = ""
         for sentence in sentences {
-            for (index, (word, tag)) in zip(sentence.words, sentence.tags).enumerated() {
-                text += "\(index + 1)\t\(word)\t_\t\(tag)\t_\t_\t_\t_\t_\t_\n"
+            for index in sentence.words.indices {
+                let (word, tag, lemma) = (sentence.words[index], sentence.tags[index], sentence.lemmas[index])
+                text += "\(index + 1)\t\(word)\t\(lemma)\t\(tag)\t_\t_\t_\t_\t_\t_\n"
             }
             text += "\n"
         }

@@ -97,6 +97,11 @@ extension Kernels {
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, threads: Int
     ) {
+        if gemmIsThin(m: m, n: n, k: k) {
+            gemmThin(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb,
+                     c, ldc: ldc, accumulate: accumulate)
+            return
+        }
         let path = InstructionSet.current
         if S.self == Float.self {
             let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))

@@ -113,7 +113,7 @@ extension Tensor {
     static func gemm(transposeA: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Scalar>, lda: Int,
                      _ b: MatmulOperand<Scalar>, transposeB: Bool, batch: Int, batchStride: Int,
                      _ c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
-        if batchStride == 0, b.leadingDimension == (transposeB ? k : n),
+        if batchStride == 0, !Kernels.gemmIsThin(m: m, n: n, k: k), b.leadingDimension == (transposeB ? k : n),
            let packed = b.storage.packedRightOperand(transposed: transposeB, k: k, n: n) {
             Kernels.gemmPrepacked(transposeA: transposeA, m: m, a, lda: lda, packed, c, ldc: ldc, accumulate: accumulate)
         } else {

@@ -19,6 +19,7 @@ enum EvaluateCommand {
         case .classifier: try ClassifierTask.evaluate(checkpoint, dataPath: dataPath)
         case .charlm: try CharLMTask.evaluate(checkpoint, dataPath: dataPath)
         case .forecast: try ForecastTask.evaluate(checkpoint, dataPath: dataPath)
+        case .lemmatizer: try LemmatizerTask.evaluate(checkpoint, dataPath: dataPath)
         case nil: throw ToolError("checkpoint \(checkpointPath): unknown task \"\(checkpoint.description.task)\"")
         }
     }

@@ -17,6 +17,7 @@ enum TrainCommand {
         case .classifier: try ClassifierTask.train(options)
         case .charlm: try CharLMTask.train(options)
         case .forecast: try ForecastTask.train(options)
+        case .lemmatizer: try LemmatizerTask.train(options)
         }
     }
 }

@@ -15,7 +15,7 @@ struct CheckpointDescription: Codable {
     var layers: Int?
     /// The word vocabulary by index (tagger, classifier).
     var words: [String]?
-    /// The tags by index (tagger).
+    /// The tags by index (tagger), or the UPOS tags of the symbol table (lemmatizer).
     var tags: [String]?
     /// The recurrent cell, `lstm` or `gru` (tagger, classifier; absent means `lstm`).
     var cell: String?
@@ -23,6 +23,14 @@ struct CheckpointDescription: Codable {
     var charFeatures: String?
     /// The tagger's character vocabulary by index (`<pad>`, `<unk>`, then the characters).
     var characterTokens: [String]?
+    /// The lemmatizer's symbol table by index (specials, UPOS tags, then code points).
+    var symbols: [String]?
+    /// The lemmatizer's lexicon: (form, upos, lemma) rows; absent when it was turned off.
+    var lexicon: [[String]]?
+    /// The lemmatizer's beam width (0: greedy).
+    var beam: Int?
+    /// The lemmatizer's attention size.
+    var attentionSize: Int?
     /// The characters in index order (charlm).
     var characters: String?
     /// `--max-tokens` of the classifier, if given.

@@ -8,9 +8,9 @@ struct ToolError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The four tasks of `loom train`.
+/// The tasks of `loom train`.
 enum TaskKind: String, CaseIterable {
-    case tagger, classifier, charlm, forecast
+    case tagger, classifier, charlm, forecast, lemmatizer
 }
 
 /// The options of `loom train TASK`, validated: every number is in range and every output
@@ -44,13 +44,17 @@ struct TrainOptions {
     var embeddings: String?
     /// Keep the pretrained vectors fixed (`--freeze-embeddings`).
     var freezeEmbeddings = false
+    /// The lemmatizer's beam width (`--beam`; 0 decodes greedily); nil: the default.
+    var beam: Int?
+    /// Whether the lemmatizer answers seen (form, upos) pairs from its lexicon (`--lexicon`).
+    var lexicon = true
 
     /// Every option `loom train` accepts.
     static let valueOptions: Set<String> = [
         "--data", "--dev", "--test", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--save", "--plot",
         "--checkpoint-every", "--resume",
         "--max-tokens", "--embedding-size", "--hidden-size", "--limit",
-        "--char-features", "--cell", "--embeddings",
+        "--char-features", "--cell", "--embeddings", "--beam", "--lexicon",
     ]
 
     /// The switches (options without a value) `loom train` accepts.
@@ -124,6 +128,14 @@ struct TrainOptions {
         }
         if embeddings != nil && embeddingSize != nil {
             throw ArgumentError("--embedding-size cannot be combined with --embeddings (the width comes from the vectors file)")
+        }
+        beam = try arguments.int("--beam", minimum: 0, maximum: 1000)
+        if let value = try arguments.string("--lexicon") {
+            guard value == "on" || value == "off" else { throw ArgumentError("--lexicon \(value): expected on or off") }
+            lexicon = value == "on"
+        }
+        if (beam != nil || arguments.has("--lexicon")) && task != .lemmatizer {
+            throw ArgumentError("--beam and --lexicon apply only to `loom train lemmatizer`")
         }
         if let save { try Self.checkWritable(save, flag: "--save") }
         if let plot { try Self.checkWritable(plot, flag: "--plot") }

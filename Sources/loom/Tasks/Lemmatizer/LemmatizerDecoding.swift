@@ -1,0 +1,109 @@
+import Loom
+
+/// Decoding (form, upos) pairs into lemmas with a trained model: greedy or beam search, in
+/// batches of `batchSize` pairs in the order given, each pair at most `len(form) + 1 + 10`
+/// steps (the `</s>` step included).
+struct LemmaDecoder {
+    let model: LemmatizerModel
+    let symbols: LemmaSymbols
+    var batchSize = 256
+
+    /// The lemma of every pair: greedy for `beamWidth` 0, else beam search of that width.
+    func lemmas(of keys: [LemmaKey], beamWidth: Int) throws -> [String] {
+        var results: [String] = []
+        results.reserveCapacity(keys.count)
+        try withoutGradient {
+            for batch in Batching.chunk(keys, batchSize: batchSize) {
+                let inputs = Batching.pad(batch.map(symbols.encoderInput))
+                let maxSteps = inputs.lengths.map { $0 + 10 }
+                let (memory, state) = try model.encode(inputs)
+                let decoded: [SearchResult]
+                if beamWidth == 0 {
+                    let search = GreedySearch(startSymbol: symbols.start, endSymbol: symbols.end)
+                    decoded = try search(maxSteps: maxSteps, initialState: state) { previous, state in
+                        try model.step(previous, state, memory)
+                    }
+                } else {
+                    let search = BeamSearch(beamWidth: beamWidth, startSymbol: symbols.start, endSymbol: symbols.end)
+                    let hypotheses = memory.rows(search.hypothesisRows(items: batch.count))
+                    decoded = try search(maxSteps: maxSteps, initialState: state, selectRows: { $0.rows($1) }) { previous, state in
+                        try model.step(previous, state, hypotheses)
+                    }
+                }
+                results += decoded.map { symbols.text(of: $0.symbols) }
+            }
+        }
+        return results
+    }
+}
+
+/// The accuracies of one evaluation set (every token counts).
+struct LemmaScores {
+    var tokens = 0
+    var baseline = 0.0
+    var lexiconOnly = 0.0
+    var greedy = 0.0
+    var beam = 0.0
+    var lexiconBeam = 0.0
+    /// Tokens whose (form, upos) training never saw, and the accuracies on them.
+    var unseenTokens = 0
+    var unseenGreedy = 0.0
+    var unseenBeam = 0.0
+    /// Seconds to decode the set's distinct pairs, greedy and with the beam.
+    var greedySeconds = 0.0
+    var beamSeconds = 0.0
+
+    /// Scores `tokens` with the decoder's greedy and beam answers for their distinct pairs
+    /// and, when given, the lexicon.
+    init(_ tokens: [LemmaToken], decoder: LemmaDecoder, beamWidth: Int, lexicon: Lexicon?) throws {
+        let keys = LemmaKey.distinct(tokens)
+        var start = monotonicSeconds()
+        let greedyAnswers = Dictionary(uniqueKeysWithValues: zip(keys, try decoder.lemmas(of: keys, beamWidth: 0)))
+        greedySeconds = monotonicSeconds() - start
+        start = monotonicSeconds()
+        let beamAnswers = beamWidth == 0
+            ? greedyAnswers : Dictionary(uniqueKeysWithValues: zip(keys, try decoder.lemmas(of: keys, beamWidth: beamWidth)))
+        beamSeconds = beamWidth == 0 ? greedySeconds : monotonicSeconds() - start
+        self.tokens = tokens.count
+        var counts = [Int](repeating: 0, count: 7)
+        for token in tokens {
+            let key = token.key
+            let lowercase = token.form.lowercased()
+            let seen = lexicon?[key]
+            if lowercase == token.lemma { counts[0] += 1 }
+            if (seen ?? lowercase) == token.lemma { counts[1] += 1 }
+            if greedyAnswers[key] == token.lemma { counts[2] += 1 }
+            if beamAnswers[key] == token.lemma { counts[3] += 1 }
+            if (seen ?? beamAnswers[key]) == token.lemma { counts[4] += 1 }
+            if seen == nil {
+                unseenTokens += 1
+                if greedyAnswers[key] == token.lemma { counts[5] += 1 }
+                if beamAnswers[key] == token.lemma { counts[6] += 1 }
+            }
+        }
+        let total = Double(max(tokens.count, 1)), unseen = Double(max(unseenTokens, 1))
+        (baseline, lexiconOnly, greedy, beam, lexiconBeam) = (Double(counts[0]) / total, Double(counts[1]) / total,
+                                                          Double(counts[2]) / total, Double(counts[3]) / total,
+                                                          Double(counts[4]) / total)
+        (unseenGreedy, unseenBeam) = (Double(counts[5]) / unseen, Double(counts[6]) / unseen)
+    }
+
+    /// The report lines for the set named `name`.
+    func lines(_ name: String, beamWidth: Int, hasLexicon: Bool) -> [String] {
+        func f(_ x: Double) -> String { ProgressFormat.fixed(x, decimals: 4) }
+        let beamName = beamWidth == 0 ? "greedy" : "beam \(beamWidth)"
+        var lines = ["\(name): \(tokens) tokens; lowercase baseline \(f(baseline))"
+                     + (hasLexicon ? ", lexicon \(f(lexiconOnly))" : "")
+                     + ", seq2seq greedy \(f(greedy)), seq2seq \(beamName) \(f(beam))"
+                     + (hasLexicon ? ", lexicon + \(beamName) \(f(lexiconBeam))" : "")]
+        if hasLexicon {
+            let share = Double(unseenTokens) / Double(max(tokens, 1))
+            lines.append("\(name): unseen (form, upos) tokens \(unseenTokens) (\(ProgressFormat.fixed(100 * share, decimals: 1))%), "
+                         + "accuracy greedy \(f(unseenGreedy)), \(beamName) \(f(unseenBeam))")
+        }
+        return lines
+    }
+
+    /// The task's final figure: lexicon + beam with a lexicon, else the beam alone.
+    func finalAccuracy(hasLexicon: Bool) -> Double { hasLexicon ? lexiconBeam : beam }
+}

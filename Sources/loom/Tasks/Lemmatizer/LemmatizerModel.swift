@@ -1,0 +1,107 @@
+import Loom
+
+/// The lemmatizer: a character-level encoder–decoder with additive attention.
+///
+/// - One embedding table `[V, 64]` (padding 0) for encoder input and decoder input.
+/// - Encoder: BiLSTM(64 → 128 per direction) over the variable-length batch of
+///   `[UPOS] + form` symbols; outputs `[B, S, 256]`, zero past each length.
+/// - Decoder start: `h0 = tanh(bridge([h_fwd_final; h_bwd_final]))`, `c0 = 0`, context 0.
+/// - Decoder step: `LSTMCell(64 + 256 → 256)` on `[embedding(previous); context]` (input
+///   feeding), then attention of `h` over the encoder outputs (size 128, masked past each
+///   length) and `logits = output([h; context])`.
+struct LemmatizerModel: Module {
+    var embedding: Embedding<Float>
+    var encoder: LSTM<Float>
+    var bridge: Linear<Float>
+    var decoder: LSTMCell<Float>
+    var attention: AdditiveAttention<Float>
+    var output: Linear<Float>
+
+    init(symbolCount: Int, embeddingSize: Int, hiddenSize: Int, attentionSize: Int, using generator: inout RandomGenerator) {
+        let encoded = 2 * hiddenSize, decoderSize = 2 * hiddenSize
+        embedding = Embedding(symbolCount, embeddingSize, paddingIndex: 0, using: &generator)
+        encoder = LSTM(inputSize: embeddingSize, hiddenSize: hiddenSize, batchFirst: true, bidirectional: true, using: &generator)
+        bridge = Linear(encoded, decoderSize, using: &generator)
+        decoder = LSTMCell(inputSize: embeddingSize + encoded, hiddenSize: decoderSize, using: &generator)
+        attention = AdditiveAttention(querySize: decoderSize, keySize: encoded, attentionSize: attentionSize, using: &generator)
+        output = Linear(decoderSize + encoded, symbolCount, using: &generator)
+    }
+
+    mutating func visit(_ visitor: ModuleVisitor<Float>) {
+        visitor.module("embedding", &embedding)
+        visitor.module("encoder", &encoder)
+        visitor.module("bridge", &bridge)
+        visitor.module("decoder", &decoder)
+        visitor.module("attention", &attention)
+        visitor.module("output", &output)
+    }
+
+    /// What every decoder step of a batch reads: the encoder outputs `[B, S, 256]`, their
+    /// projection for attention `[B, S, 128]`, and the input lengths.
+    struct Memory {
+        var outputs: Tensor<Float>
+        var projectedKeys: Tensor<Float>
+        var lengths: [Int]
+
+        /// The memory of the given rows (a beam's hypotheses).
+        func rows(_ rows: IntTensor) -> Memory {
+            Memory(outputs: outputs.indexSelect(dim: 0, index: rows), projectedKeys: projectedKeys.indexSelect(dim: 0, index: rows),
+                   lengths: rows.scalars.map { lengths[$0] })
+        }
+    }
+
+    /// The decoder's state between steps: `h`, `c` `[B, 256]` and the last context `[B, 256]`.
+    struct State {
+        var h: Tensor<Float>
+        var c: Tensor<Float>
+        var context: Tensor<Float>
+
+        /// The state of the given rows.
+        func rows(_ rows: IntTensor) -> State {
+            State(h: h.indexSelect(dim: 0, index: rows), c: c.indexSelect(dim: 0, index: rows),
+                  context: context.indexSelect(dim: 0, index: rows))
+        }
+    }
+
+    /// Encodes a padded batch of encoder inputs: the memory and the decoder's start state.
+    func encode(_ inputs: PaddedBatch) throws -> (memory: Memory, state: State) {
+        let (outputs, hN, _) = try encoder(embedding(inputs.values), lengths: inputs.lengths)
+        let final = Tensor.cat([hN.select(dim: 0, index: 0), hN.select(dim: 0, index: 1)], dim: 1)
+        let h = bridge(final).tanh()
+        let batch = inputs.lengths.count
+        let state = State(h: h, c: Tensor.zeros([batch, decoder.hiddenSize]), context: Tensor.zeros([batch, outputs.shape[2]]))
+        return (Memory(outputs: outputs, projectedKeys: attention.projectKeys(outputs), lengths: inputs.lengths), state)
+    }
+
+    /// The recurrent part of a decoder step: the embedded previous symbols `[B, 64]` → the
+    /// next state (its `h` and `context` are what the output layer reads).
+    func advance(_ embedded: Tensor<Float>, _ state: State, _ memory: Memory) throws -> State {
+        let (h, c) = decoder(Tensor.cat([embedded, state.context], dim: 1), (state.h, state.c))
+        let (context, _) = try attention(query: h, projectedKeys: memory.projectedKeys, values: memory.outputs, lengths: memory.lengths)
+        return State(h: h, c: c, context: context)
+    }
+
+    /// One decoder step: the previous symbol of every row `[B]` → logits `[B, V]` and the
+    /// next state.
+    func step(_ previous: IntTensor, _ state: State, _ memory: Memory) throws -> (logits: Tensor<Float>, state: State) {
+        let next = try advance(embedding(previous), state, memory)
+        return (output(Tensor.cat([next.h, next.context], dim: 1)), next)
+    }
+
+    /// The teacher-forced loss of a batch: cross-entropy of every target symbol (the lemma's
+    /// symbols and `</s>`), padding ignored, averaged over the target symbols.
+    func loss(inputs: PaddedBatch, decoderInputs: PaddedBatch, targets: PaddedBatch) throws -> Tensor<Float> {
+        let (memory, start) = try encode(inputs)
+        var state = start
+        // What does not depend on the recurrence runs once over all steps: the embedding of
+        // the decoder inputs before the loop, the output layer after it.
+        let embedded = embedding(decoderInputs.values)
+        var readouts: [Tensor<Float>] = []
+        for t in 0..<decoderInputs.values.shape[1] {
+            state = try advance(embedded.select(dim: 1, index: t), state, memory)
+            readouts.append(Tensor.cat([state.h, state.context], dim: 1))
+        }
+        let logits = output(Tensor.stack(readouts, dim: 1))
+        return crossEntropy(logits.reshaped([-1, logits.shape[2]]), targets.values.reshaped([-1]), ignoreIndex: Batching.ignoreIndex)
+    }
+}
