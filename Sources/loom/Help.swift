@@ -1,11 +1,11 @@
 /// The help texts of `loom --help` and `loom help COMMAND`.
 enum Help {
-    static let topics = ["train", "sample", "evaluate", "export-embeddings", "tagger", "classifier", "charlm", "forecast"]
+    static let topics = ["train", "sample", "evaluate", "export-embeddings", "tagger", "classifier", "charlm", "forecast", "lemmatizer"]
 
     /// The help text for `topic` (a command or a task), or nil.
     static func topic(_ topic: String) -> String? {
         switch topic {
-        case "train", "tagger", "classifier", "charlm", "forecast": return train
+        case "train", "tagger", "classifier", "charlm", "forecast", "lemmatizer": return train
         case "sample": return sample
         case "evaluate": return evaluate
         case "export-embeddings": return exportEmbeddings
@@ -17,7 +17,8 @@ enum Help {
     loom — train, sample and evaluate recurrent networks with Loom
 
     USAGE
-      loom train tagger|classifier|charlm|forecast [options]   train an example model
+      loom train tagger|classifier|charlm|forecast|lemmatizer [options]
+                                                               train an example model
       loom sample --checkpoint PATH [options]                  generate text from a charlm checkpoint
       loom evaluate --checkpoint PATH --data PATH              score a saved model on a data file
       loom export-embeddings --checkpoint PATH --output PATH   write a model's word vectors as text
@@ -59,6 +60,20 @@ enum Help {
                   Adam lr 1e-2; full batch. Test: the last 24 points one step ahead; RMSE in
                   the data's units with the seasonal-naive RMSE (season 12) beside it.
                   Epochs: 300.
+      lemmatizer  (form, UPOS) → lemma, character by character. --data: CoNLL-U (FORM,
+                  LEMMA, UPOS). Examples: the distinct (form, upos, lemma) triples of the
+                  training file; evaluation: every token. One symbol table (<pad>, <unk>,
+                  <s>, </s>, the UPOS tags, the characters). Encoder: [UPOS] + characters →
+                  Embedding(V, 64) → BiLSTM(128). Decoder: the same embedding of the
+                  previous symbol plus the previous context → LSTMCell(320 → 256), h0 =
+                  tanh(Linear(256, 256)(final states)); additive attention (128) over the
+                  encoder outputs, masked by length; Linear(512, V) over [h; context].
+                  Teacher forcing, masked cross-entropy; Adam lr 2e-3; batch 64; clip 5.0.
+                  Decoding: greedy and beam search (--beam), at most len(form) + 11 steps.
+                  Reports the lowercase baseline, the lexicon, greedy, beam, lexicon +
+                  beam, the unseen (form, upos) tokens and the decode time. Metric: token
+                  accuracy of lexicon + beam (greedy per epoch on dev). Epochs: 12
+                  embedded (a generated inflection corpus), 10 with --data.
 
     OPTIONS
       --data PATH        training data (default: the task's embedded dataset)
@@ -109,6 +124,11 @@ enum Help {
                          file:line.
       --freeze-embeddings
                          with --embeddings: keep the word embedding fixed during training
+      --beam K           lemmatizer: beam width of the final decoding (default 4; 0 decodes
+                         greedily only)
+      --lexicon on|off   lemmatizer: answer (form, upos) pairs seen in training with their
+                         most frequent training lemma (ties to the one seen first), decode
+                         the rest (default on)
 
     SMALLER RUNS (quick experiments and tests; not part of the reference set-up)
       --embedding-size N   embedding width instead of the default

@@ -31,6 +31,32 @@ import Testing
         #expect(sentences[1].line == 11)
     }
 
+    @Test func lemmasAreReadAndRendered() throws {
+        let sentences = try CoNLLU.parse(Self.sample, source: "x.conllu")
+        #expect(sentences[0].lemmas == ["I", "can", "not", "run", "."])
+        #expect(sentences[1].lemmas == ["watch", "it"])
+        #expect(try CoNLLU.parse(CoNLLU.render(sentences)).map(\.lemmas) == sentences.map(\.lemmas))
+        let error = DataTestSupport.dataError { try CoNLLU.parse("1\tdogs\t\tNOUN\t_\t_\t_\t_\t_\t_\n", source: "l.conllu") }
+        #expect(error?.description == "l.conllu:1: LEMMA (column 3) is empty")
+    }
+
+    @Test func embeddedInflectionCorpusIsDeterministicWithUnseenTestForms() {
+        let corpus = EmbeddedDatasets.inflections()
+        #expect(corpus.train.count == 600 && corpus.test.count > 150)
+        #expect(corpus.train == EmbeddedDatasets.inflections().train)
+        let trainKeys = Set(corpus.train.flatMap { s in s.words.indices.map { "\(s.words[$0])/\(s.tags[$0])" } })
+        let testTokens = corpus.test.flatMap { s in s.words.indices.map { (s.words[$0], s.tags[$0], s.lemmas[$0]) } }
+        // Some test (form, upos) pairs never occur in training: the lemmatizer must generalize.
+        #expect(testTokens.contains { !trainKeys.contains("\($0.0)/\($0.1)") })
+        // The rules: a plural in -ies comes from a stem in -y, a capitalized first word keeps a lowercase lemma.
+        for (form, upos, lemma) in testTokens where upos == "NOUN" && form.lowercased().hasSuffix("ies") && form.lowercased() != lemma + "s" {
+            #expect(lemma.hasSuffix("y") && form.lowercased() == lemma.dropLast() + "ies", "\(form) → \(lemma)")
+        }
+        for sentence in corpus.train where sentence.tags[0] != "PROPN" {
+            #expect(sentence.lemmas[0] == sentence.lemmas[0].lowercased())
+        }
+    }
+
     @Test func xposColumnCanBeChosen() throws {
         let sentences = try CoNLLU.parse(Self.sample, tagColumn: .xpos)
         #expect(sentences[0].tags == ["PRP", "MD", "RB", "VB", "."])

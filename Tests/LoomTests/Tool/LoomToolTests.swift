@@ -7,7 +7,7 @@ import Testing
 /// next to the test bundle in the products folder; a missing binary fails the test.
 /// The tasks of `loom train` (the tool's own enum is not visible to the tests).
 enum ToolTask: String, CaseIterable {
-    case tagger, classifier, charlm, forecast
+    case tagger, classifier, charlm, forecast, lemmatizer
 }
 
 enum LoomTool {
@@ -84,7 +84,18 @@ enum LoomTool {
         .classifier: ["--epochs", "1", "--limit", "64", "--embedding-size", "8", "--hidden-size", "8"],
         .charlm: ["--epochs", "1", "--limit", "3300", "--embedding-size", "8", "--hidden-size", "8"],
         .forecast: ["--epochs", "3", "--hidden-size", "4"],
+        .lemmatizer: ["--epochs", "1", "--embedding-size", "8", "--hidden-size", "8", "--beam", "2"] + lemmatizerFiles,
     ]
+
+    /// Small CoNLL-U files drawn from the embedded inflection corpus for the lemmatizer: an
+    /// untrained decoder runs every test pair to its step limit, which the whole embedded
+    /// test part makes too slow for a debug build.
+    static let lemmatizerFiles: [String] = {
+        let corpus = EmbeddedDatasets.inflections(trainCount: 30, testCount: 8)
+        let train = try! file(CoNLLU.render(corpus.train), suffix: ".conllu")
+        let test = try! file(CoNLLU.render(corpus.test), suffix: ".conllu")
+        return ["--data", train, "--test", test]
+    }()
 
     static func tinyTraining(_ task: ToolTask, _ extra: [String] = []) throws -> Result {
         try run(["train", task.rawValue] + tiny[task]! + extra)
@@ -114,7 +125,7 @@ enum LoomTool {
         for arguments in [[], ["--help"], ["help"], ["-h"]] {
             let result = try LoomTool.run(arguments)
             #expect(result.status == 0)
-            #expect(result.stdout.contains("loom train tagger|classifier|charlm|forecast"))
+            #expect(result.stdout.contains("loom train tagger|classifier|charlm|forecast|lemmatizer"))
         }
         for topic in ["train", "sample", "evaluate"] {
             let result = try LoomTool.run(["help", topic])

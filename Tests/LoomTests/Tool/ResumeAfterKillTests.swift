@@ -12,6 +12,8 @@ import Testing
         .classifier: ["--epochs", "3", "--limit", "96", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8"],
         .charlm: ["--epochs", "3", "--limit", "3300", "--batch-size", "4", "--embedding-size", "8", "--hidden-size", "8"],
         .forecast: ["--epochs", "40", "--batch-size", "16", "--hidden-size", "4"],
+        .lemmatizer: ["--epochs", "3", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8", "--beam", "2"]
+            + LoomTool.lemmatizerFiles,
     ]
 
     /// Starts `loom` with `arguments`, output discarded.

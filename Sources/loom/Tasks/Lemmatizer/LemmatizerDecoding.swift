@@ -1,8 +1,11 @@
 import Loom
 
-/// Decoding (form, upos) pairs into lemmas with a trained model: greedy or beam search, in
-/// batches of `batchSize` pairs in the order given, each pair at most `len(form) + 1 + 10`
-/// steps (the `</s>` step included).
+/// Decoding (form, upos) pairs into lemmas with a trained model: greedy or beam search, each
+/// pair at most `len(form) + 1 + 10` steps (the `</s>` step included). The pairs are decoded
+/// in batches of `batchSize` after sorting them by length, so a batch runs about as many
+/// steps as its items need; a pair's answer does not depend on the batch it is in (every
+/// row of every product is computed the same way whatever the batch), so this changes the
+/// time, not the answers.
 struct LemmaDecoder {
     let model: LemmatizerModel
     let symbols: LemmaSymbols
@@ -10,10 +13,12 @@ struct LemmaDecoder {
 
     /// The lemma of every pair: greedy for `beamWidth` 0, else beam search of that width.
     func lemmas(of keys: [LemmaKey], beamWidth: Int) throws -> [String] {
-        var results: [String] = []
-        results.reserveCapacity(keys.count)
+        var results = [String](repeating: "", count: keys.count)
+        let inputLengths = keys.map { $0.form.unicodeScalars.count }
+        let order = keys.indices.sorted { inputLengths[$0] != inputLengths[$1] ? inputLengths[$0] < inputLengths[$1] : $0 < $1 }
         try withoutGradient {
-            for batch in Batching.chunk(keys, batchSize: batchSize) {
+            for positions in Batching.chunk(order, batchSize: batchSize) {
+                let batch = positions.map { keys[$0] }
                 let inputs = Batching.pad(batch.map(symbols.encoderInput))
                 let maxSteps = inputs.lengths.map { $0 + 10 }
                 let (memory, state) = try model.encode(inputs)
@@ -30,7 +35,7 @@ struct LemmaDecoder {
                         try model.step(previous, state, hypotheses)
                     }
                 }
-                results += decoded.map { symbols.text(of: $0.symbols) }
+                for (position, result) in zip(positions, decoded) { results[position] = symbols.text(of: result.symbols) }
             }
         }
         return results
@@ -94,12 +99,12 @@ struct LemmaScores {
         let beamName = beamWidth == 0 ? "greedy" : "beam \(beamWidth)"
         var lines = ["\(name): \(tokens) tokens; lowercase baseline \(f(baseline))"
                      + (hasLexicon ? ", lexicon \(f(lexiconOnly))" : "")
-                     + ", seq2seq greedy \(f(greedy)), seq2seq \(beamName) \(f(beam))"
+                     + ", seq2seq greedy \(f(greedy))" + (beamWidth == 0 ? "" : ", seq2seq \(beamName) \(f(beam))")
                      + (hasLexicon ? ", lexicon + \(beamName) \(f(lexiconBeam))" : "")]
         if hasLexicon {
             let share = Double(unseenTokens) / Double(max(tokens, 1))
             lines.append("\(name): unseen (form, upos) tokens \(unseenTokens) (\(ProgressFormat.fixed(100 * share, decimals: 1))%), "
-                         + "accuracy greedy \(f(unseenGreedy)), \(beamName) \(f(unseenBeam))")
+                         + "accuracy greedy \(f(unseenGreedy))" + (beamWidth == 0 ? "" : ", \(beamName) \(f(unseenBeam))"))
         }
         return lines
     }

@@ -43,6 +43,12 @@ struct LemmatizerModel: Module {
         var projectedKeys: Tensor<Float>
         var lengths: [Int]
 
+        /// The memory of the first `count` rows.
+        func prefix(_ count: Int) -> Memory {
+            Memory(outputs: outputs.narrow(dim: 0, start: 0, length: count),
+                   projectedKeys: projectedKeys.narrow(dim: 0, start: 0, length: count), lengths: Array(lengths.prefix(count)))
+        }
+
         /// The memory of the given rows (a beam's hypotheses).
         func rows(_ rows: IntTensor) -> Memory {
             Memory(outputs: outputs.indexSelect(dim: 0, index: rows), projectedKeys: projectedKeys.indexSelect(dim: 0, index: rows),
@@ -55,6 +61,12 @@ struct LemmatizerModel: Module {
         var h: Tensor<Float>
         var c: Tensor<Float>
         var context: Tensor<Float>
+
+        /// The state of the first `count` rows.
+        func prefix(_ count: Int) -> State {
+            State(h: h.narrow(dim: 0, start: 0, length: count), c: c.narrow(dim: 0, start: 0, length: count),
+                  context: context.narrow(dim: 0, start: 0, length: count))
+        }
 
         /// The state of the given rows.
         func rows(_ rows: IntTensor) -> State {
@@ -89,19 +101,33 @@ struct LemmatizerModel: Module {
     }
 
     /// The teacher-forced loss of a batch: cross-entropy of every target symbol (the lemma's
-    /// symbols and `</s>`), padding ignored, averaged over the target symbols.
+    /// symbols and `</s>`), averaged over the target symbols.
+    ///
+    /// The batch must be sorted by target length, longest first. Step t then runs only the
+    /// rows whose targets are longer than t (a prefix of the batch, shrinking as targets
+    /// end), the way a packed sequence runs a recurrent layer: the padded steps of the
+    /// other rows would only feed ignored targets, so the loss and its gradients are those
+    /// of the padded batch with padding ignored, without computing the padding.
     func loss(inputs: PaddedBatch, decoderInputs: PaddedBatch, targets: PaddedBatch) throws -> Tensor<Float> {
-        let (memory, start) = try encode(inputs)
-        var state = start
-        // What does not depend on the recurrence runs once over all steps: the embedding of
-        // the decoder inputs before the loop, the output layer after it.
+        let lengths = targets.lengths
+        precondition(zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }, "LemmatizerModel.loss: sort the batch by target length")
+        let (fullMemory, start) = try encode(inputs)
+        var state = start, memory = fullMemory, active = lengths.count
+        // The embedding of the decoder inputs runs once for all steps, the output layer once
+        // after the loop, over the rows of all steps.
         let embedded = embedding(decoderInputs.values)
         var readouts: [Tensor<Float>] = []
-        for t in 0..<decoderInputs.values.shape[1] {
-            state = try advance(embedded.select(dim: 1, index: t), state, memory)
+        var packedTargets: [Int] = []
+        let steps = targets.values.shape[1]
+        for t in 0..<steps {
+            let rows = lengths.prefix { $0 > t }.count
+            if rows < active {
+                (state, memory, active) = (state.prefix(rows), fullMemory.prefix(rows), rows)
+            }
+            state = try advance(embedded.select(dim: 1, index: t).narrow(dim: 0, start: 0, length: rows), state, memory)
             readouts.append(Tensor.cat([state.h, state.context], dim: 1))
+            for row in 0..<rows { packedTargets.append(targets.values[row, t]) }
         }
-        let logits = output(Tensor.stack(readouts, dim: 1))
-        return crossEntropy(logits.reshaped([-1, logits.shape[2]]), targets.values.reshaped([-1]), ignoreIndex: Batching.ignoreIndex)
+        return crossEntropy(output(Tensor.cat(readouts, dim: 0)), IntTensor(packedTargets))
     }
 }

@@ -72,7 +72,11 @@ enum LemmatizerTask {
                 Batching.shuffledBatchIndices(count: examples.count, batchSize: batchSize, using: &generator)
             }
             for (index, batch) in batches.enumerated() where index >= checkpointing.firstStep(of: epoch) {
-                let items = batch.map { examples[$0] }
+                // Longest target first, so each decoder step runs a prefix of the batch.
+                let items = batch.map { examples[$0] }.enumerated().sorted { a, b in
+                    let (x, y) = (a.element.lemma.unicodeScalars.count, b.element.lemma.unicodeScalars.count)
+                    return x != y ? x > y : a.offset < b.offset
+                }.map(\.element)
                 let lemmas = items.map { symbols.lemmaSymbols($0.lemma) }
                 let inputs = Batching.pad(items.map { symbols.encoderInput($0.key) })
                 let decoderInputs = Batching.pad(lemmas.map { [symbols.start] + $0 })
