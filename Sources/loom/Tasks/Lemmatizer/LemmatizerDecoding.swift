@@ -1,15 +1,33 @@
 import Loom
 
 /// Decoding (form, upos) pairs into lemmas with a trained model: greedy or beam search, each
-/// pair at most `len(form) + 1 + 10` steps (the `</s>` step included). The pairs are decoded
-/// in batches of `batchSize` after sorting them by length, so a batch runs about as many
-/// steps as its items need; a pair's answer does not depend on the batch it is in (every
-/// row of every product is computed the same way whatever the batch), so this changes the
-/// time, not the answers.
+/// pair at most `len(form) + 1 + 10` steps (the `</s>` step included). The pairs are sorted
+/// by length and decoded in batches of at most `batchSize` pairs and `positionBudget`
+/// padded encoder positions, so a batch runs about as many steps as its items need and a
+/// few very long inputs (EWT's test set has URLs of 473 characters) are decoded a few at a
+/// time instead of holding up 256 rows. A pair's answer does not depend on the batch it is
+/// in (every row of every product is computed the same way whatever the batch), so the
+/// batching changes the time, not the answers.
 struct LemmaDecoder {
     let model: LemmatizerModel
     let symbols: LemmaSymbols
     var batchSize = 256
+    var positionBudget = 256 * 24
+
+    /// `order` (positions sorted by length) cut into batches within both limits.
+    func batches(_ order: [Int], lengths: [Int]) -> [[Int]] {
+        var batches: [[Int]] = [], current: [Int] = []
+        for position in order {
+            // Sorted ascending, so the newest item is the longest of its batch.
+            if !current.isEmpty && (current.count == batchSize || (current.count + 1) * (lengths[position] + 1) > positionBudget) {
+                batches.append(current)
+                current = []
+            }
+            current.append(position)
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
 
     /// The lemma of every pair: greedy for `beamWidth` 0, else beam search of that width.
     func lemmas(of keys: [LemmaKey], beamWidth: Int) throws -> [String] {
@@ -17,7 +35,7 @@ struct LemmaDecoder {
         let inputLengths = keys.map { $0.form.unicodeScalars.count }
         let order = keys.indices.sorted { inputLengths[$0] != inputLengths[$1] ? inputLengths[$0] < inputLengths[$1] : $0 < $1 }
         try withoutGradient {
-            for positions in Batching.chunk(order, batchSize: batchSize) {
+            for positions in batches(order, lengths: inputLengths) {
                 let batch = positions.map { keys[$0] }
                 let inputs = Batching.pad(batch.map(symbols.encoderInput))
                 let maxSteps = inputs.lengths.map { $0 + 10 }

@@ -103,16 +103,16 @@ enum LemmatizerTask {
         if let testTokens {
             let scores = try LemmaScores(testTokens, decoder: decoder, beamWidth: beamWidth, lexicon: lexicon)
             results += scores.lines("test", beamWidth: beamWidth, hasLexicon: lexicon != nil)
-            results.append(decodeTimeLine(scores, pairs: LemmaKey.distinct(testTokens).count, beamWidth: beamWidth))
+            results.append(decodeTimeLine("test", scores, pairs: LemmaKey.distinct(testTokens).count, beamWidth: beamWidth))
             results.append("test accuracy: \(ProgressFormat.fixed(scores.finalAccuracy(hasLexicon: lexicon != nil), decimals: 4)) "
                            + "(\(lexicon == nil ? "" : "lexicon + ")\(searchName), \(testTokens.count) tokens)")
         }
         try session.finish(model: model, results: results, metadata: try description.metadata(), options: options)
     }
 
-    /// How long decoding the test set's distinct pairs took.
-    static func decodeTimeLine(_ scores: LemmaScores, pairs: Int, beamWidth: Int) -> String {
-        "test decoding: \(pairs) distinct (form, upos) pairs, greedy \(ProgressFormat.fixed(scores.greedySeconds, decimals: 2)) s"
+    /// How long decoding the distinct pairs of the set named `name` took.
+    static func decodeTimeLine(_ name: String, _ scores: LemmaScores, pairs: Int, beamWidth: Int) -> String {
+        "\(name) decoding: \(pairs) distinct (form, upos) pairs, greedy \(ProgressFormat.fixed(scores.greedySeconds, decimals: 2)) s"
             + (beamWidth == 0 ? "" : ", beam \(beamWidth) \(ProgressFormat.fixed(scores.beamSeconds, decimals: 2)) s")
     }
 
@@ -135,6 +135,7 @@ enum LemmatizerTask {
         let scores = try LemmaScores(tokens, decoder: LemmaDecoder(model: model, symbols: symbols), beamWidth: beamWidth, lexicon: lexicon)
         print("lemmatizer \(checkpoint.path) on \(dataPath): \(tokens.count) tokens")
         for line in scores.lines("data", beamWidth: beamWidth, hasLexicon: lexicon != nil) { print(line) }
+        print(decodeTimeLine("data", scores, pairs: LemmaKey.distinct(tokens).count, beamWidth: beamWidth))
         print("accuracy: \(ProgressFormat.fixed(scores.finalAccuracy(hasLexicon: lexicon != nil), decimals: 4))")
     }
 }
