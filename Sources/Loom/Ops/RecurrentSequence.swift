@@ -235,8 +235,10 @@ private func recurrentForward<Scalar>(
         if let c0 = d.c0 { (c + rank * hidden).update(from: c0.storage.base + b * hidden, count: hidden) }
     }
     let x = d.projected.storage.base, w = d.weightHH.storage.base, bias = d.biasHH.map { UnsafePointer($0.storage.base) }
-    // W_hhᵀ is packed once for all the steps.
-    let packedW = GemmPackedB(w, ldb: hidden, transposed: true, k: hidden, n: gates)
+    // W_hhᵀ is packed once for all the steps, and kept with the weight's storage from its
+    // second use on, so a cell run one step at a time packs it once per weight update.
+    let packedW = d.weightHH.storage.packedRightOperand(transposed: true, k: hidden, n: gates)
+        ?? GemmPackedB(w, ldb: hidden, transposed: true, k: hidden, n: gates)
     for (t, active) in plan.batchSizes.enumerated() {
         let base = plan.offsets[t]
         Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
@@ -323,8 +325,9 @@ private func recurrentBackward<Scalar>(
         (dh + rank * hidden).update(from: dhN + b * hidden, count: hidden)
         if lstm { (dc + rank * hidden).update(from: dcN + b * hidden, count: hidden) }
     }
-    // W_hh is packed once for all the steps.
-    let packedW = GemmPackedB(w, ldb: hidden, transposed: false, k: gates, n: hidden)
+    // W_hh is packed once for all the steps (and kept with the storage, as in forward).
+    let packedW = weightHH.storage.packedRightOperand(transposed: false, k: gates, n: hidden)
+        ?? GemmPackedB(w, ldb: hidden, transposed: false, k: gates, n: hidden)
     for t in plan.batchSizes.indices.reversed() {
         let active = plan.batchSizes[t], base = plan.offsets[t]
         forEachRow(active, hidden: hidden, threads: threads) { r in

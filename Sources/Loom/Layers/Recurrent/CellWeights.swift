@@ -44,6 +44,24 @@ public struct CellWeights<Scalar: TensorScalar> {
         linear(x, weight: weightIH, bias: biasIH)
     }
 
+    /// One step of a cell on input `x` `[B, I]`: with `.fused`, the input projection (one
+    /// `linear` op) and one fused recurrence op for a single step of every row, the same op
+    /// (and backward) the layers run over whole sequences, so the step is two tape ops
+    /// instead of a dozen and `W_hh` is read in its packed form, packed once per update of
+    /// the weights; with `.composed`, `step(_:xGates:state:)`.
+    func cellStep(_ mode: RecurrentMode, x: Tensor<Scalar>, state: RecurrentState<Scalar>,
+                  implementation: RecurrentImplementation) -> RecurrentState<Scalar> {
+        let batch = x.shape[0]
+        guard implementation == .fused, batch > 0, weightHR == nil else {
+            return step(mode, xGates: projectInput(x), state: state)
+        }
+        let direction = RecurrentDirectionInput(projected: projectInput(x), h0: state.h, c0: state.c,
+                                                weightHH: weightHH, biasHH: biasHH)
+        let result = recurrentSequence(mode, directions: [direction], plan: StepPlan(lengths: [Int](repeating: 1, count: batch)),
+                                       time: 1, batchFirst: true)
+        return RecurrentState(h: result.hN[0], c: mode == .lstm ? result.cN[0] : nil)
+    }
+
     /// One step of the recurrence composed from generic ops, given the input projection
     /// of this step `xGates` `[B, G·H]` and the previous state.
     func step(_ mode: RecurrentMode, xGates: Tensor<Scalar>, state: RecurrentState<Scalar>) -> RecurrentState<Scalar> {

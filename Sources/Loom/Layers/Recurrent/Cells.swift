@@ -18,6 +18,9 @@ public struct RNNCell<Scalar: TensorScalar>: Module {
     public let inputSize: Int
     /// The size of the hidden state.
     public let hiddenSize: Int
+    /// `.fused` (the default): a step is one fused op; `.composed`: a step is composed from
+    /// the generic ops, the reference the fused step is tested against.
+    public var implementation: RecurrentImplementation = .fused
 
     /// A cell with PyTorch's initialization drawn from `generator`, applying `nonlinearity`
     /// (PyTorch's `nonlinearity="tanh"` or `"relu"`).
@@ -32,7 +35,7 @@ public struct RNNCell<Scalar: TensorScalar>: Module {
     /// One step: `x` `[B, inputSize]`, `h` `[B, hiddenSize]` (zeros when `nil`) → `[B, hiddenSize]`.
     public func callAsFunction(_ x: Tensor<Scalar>, _ h: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
         let state = CellInput.check("RNNCell", x: x, h: h, c: nil, needsC: false, inputSize: inputSize, hiddenSize: hiddenSize, outSize: hiddenSize)
-        return weights.step(mode, xGates: weights.projectInput(x), state: state).h
+        return weights.cellStep(mode, x: x, state: state, implementation: implementation).h
     }
 
     /// Visits `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
@@ -51,6 +54,9 @@ public struct LSTMCell<Scalar: TensorScalar>: Module {
     public let inputSize: Int
     /// The size of the hidden and cell states.
     public let hiddenSize: Int
+    /// `.fused` (the default): a step is one fused op; `.composed`: a step is composed from
+    /// the generic ops, the reference the fused step is tested against.
+    public var implementation: RecurrentImplementation = .fused
 
     /// A cell with PyTorch's initialization drawn from `generator`.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, using generator: inout RandomGenerator) {
@@ -63,7 +69,7 @@ public struct LSTMCell<Scalar: TensorScalar>: Module {
     /// `nil`) → the new `(h, c)`.
     public func callAsFunction(_ x: Tensor<Scalar>, _ state: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil) -> (h: Tensor<Scalar>, c: Tensor<Scalar>) {
         let start = CellInput.check("LSTMCell", x: x, h: state?.h, c: state?.c, needsC: true, inputSize: inputSize, hiddenSize: hiddenSize, outSize: hiddenSize)
-        let next = weights.step(.lstm, xGates: weights.projectInput(x), state: start)
+        let next = weights.cellStep(.lstm, x: x, state: start, implementation: implementation)
         return (next.h, next.c!)
     }
 
@@ -84,6 +90,9 @@ public struct GRUCell<Scalar: TensorScalar>: Module {
     public let inputSize: Int
     /// The size of the hidden state.
     public let hiddenSize: Int
+    /// `.fused` (the default): a step is one fused op; `.composed`: a step is composed from
+    /// the generic ops, the reference the fused step is tested against.
+    public var implementation: RecurrentImplementation = .fused
 
     /// A cell with PyTorch's initialization drawn from `generator`.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, using generator: inout RandomGenerator) {
@@ -95,7 +104,7 @@ public struct GRUCell<Scalar: TensorScalar>: Module {
     /// One step: `x` `[B, inputSize]`, `h` `[B, hiddenSize]` (zeros when `nil`) → `[B, hiddenSize]`.
     public func callAsFunction(_ x: Tensor<Scalar>, _ h: Tensor<Scalar>? = nil) -> Tensor<Scalar> {
         let state = CellInput.check("GRUCell", x: x, h: h, c: nil, needsC: false, inputSize: inputSize, hiddenSize: hiddenSize, outSize: hiddenSize)
-        return weights.step(.gru, xGates: weights.projectInput(x), state: state).h
+        return weights.cellStep(.gru, x: x, state: state, implementation: implementation).h
     }
 
     /// Visits `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
