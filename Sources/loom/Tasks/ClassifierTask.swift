@@ -63,23 +63,9 @@ enum ClassifierTask {
     }
 
     static func train(_ options: TrainOptions) throws {
-        var train: [LabeledExample], dev: [LabeledExample], test: [LabeledExample]?
-        let trainSource = options.data ?? "<embedded sentiment data>"
-        if let path = options.data {
-            let all = try read(path)
-            if let devPath = options.dev {
-                (train, dev) = (all, try read(devPath))
-            } else {
-                (train, dev) = TrainDevSplit.splitLast(all)
-            }
-            test = try options.test.map(read)
-        } else {
-            let embedded = EmbeddedDatasets.sentiment()
-            (train, dev) = TrainDevSplit.splitLast(embedded.train)
-            test = embedded.test
-        }
-        if let limit = options.limit { train = Array(train.prefix(limit)) }
-        guard !train.isEmpty else { throw DataError(file: trainSource, message: "no examples to train on") }
+        let data = try TrainingData(options, read: read, embedded: { EmbeddedDatasets.sentiment() },
+                                    embeddedName: "<embedded sentiment data>", unit: "examples")
+        let (train, dev, test) = (data.train, data.dev, data.test)
 
         // --max-tokens cuts each text before the vocabulary is built.
         var vocabulary = WordVocabulary.counting(train.map { $0.tokens(maxTokens: options.maxTokens) }, minCount: Defaults.minCount)

@@ -85,23 +85,9 @@ enum TaggerTask {
 
     static func train(_ options: TrainOptions) throws {
         // Data: CoNLL-U files, or the embedded corpus (its test part generated separately).
-        var train: [TaggedSentence], dev: [TaggedSentence], test: [TaggedSentence]?
-        let trainSource = options.data ?? "<embedded tagger corpus>"
-        if let path = options.data {
-            let all = try CoNLLU.read(path: path)
-            if let devPath = options.dev {
-                (train, dev) = (all, try CoNLLU.read(path: devPath))
-            } else {
-                (train, dev) = TrainDevSplit.splitLast(all)
-            }
-            test = try options.test.map { try CoNLLU.read(path: $0) }
-        } else {
-            let embedded = EmbeddedDatasets.tagger()
-            (train, dev) = TrainDevSplit.splitLast(embedded.train)
-            test = embedded.test
-        }
-        if let limit = options.limit { train = Array(train.prefix(limit)) }
-        guard !train.isEmpty else { throw DataError(file: trainSource, message: "no sentences to train on") }
+        let data = try TrainingData(options, read: { try CoNLLU.read(path: $0) }, embedded: { EmbeddedDatasets.tagger() },
+                                    embeddedName: "<embedded tagger corpus>", unit: "sentences")
+        let (train, dev, test, trainSource) = (data.train, data.dev, data.test, data.trainSource)
 
         var vocabulary = WordVocabulary.counting(train.map(\.words), minCount: Defaults.minCount)
         let vectors = try options.embeddings.map { try WordVectors.read(path: $0) }

@@ -14,23 +14,9 @@ enum LemmatizerTask {
 
     static func train(_ options: TrainOptions) throws {
         // Data: CoNLL-U files, or the embedded inflection corpus.
-        var train: [TaggedSentence], dev: [TaggedSentence], test: [TaggedSentence]?
-        let trainSource = options.data ?? "<embedded inflection corpus>"
-        if let path = options.data {
-            let all = try CoNLLU.read(path: path)
-            if let devPath = options.dev {
-                (train, dev) = (all, try CoNLLU.read(path: devPath))
-            } else {
-                (train, dev) = TrainDevSplit.splitLast(all)
-            }
-            test = try options.test.map { try CoNLLU.read(path: $0) }
-        } else {
-            let embedded = EmbeddedDatasets.inflections()
-            (train, dev) = TrainDevSplit.splitLast(embedded.train)
-            test = embedded.test
-        }
-        if let limit = options.limit { train = Array(train.prefix(limit)) }
-        guard !train.isEmpty else { throw DataError(file: trainSource, message: "no sentences to train on") }
+        let data = try TrainingData(options, read: { try CoNLLU.read(path: $0) }, embedded: { EmbeddedDatasets.inflections() },
+                                    embeddedName: "<embedded inflection corpus>", unit: "sentences")
+        let (train, dev, test) = (data.train, data.dev, data.test)
 
         let trainTokens = LemmaToken.tokens(of: train)
         let examples = LemmaToken.distinct(trainTokens)
