@@ -25,7 +25,7 @@ extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         broadcasting(AddKernel.self, "add", a, b).recorded("add", inputs: [a, b]) {
             { g in [g.summed(toShape: a.shape), g.summed(toShape: b.shape)] }
-        }
+        }.traced(.binary(.add), [a, b])
     }
 
     /// Elementwise difference with broadcasting.
@@ -34,7 +34,7 @@ extension Tensor {
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         broadcasting(SubtractKernel.self, "sub", a, b).recorded("sub", inputs: [a, b]) {
             { g in [g.summed(toShape: a.shape), (-g).summed(toShape: b.shape)] }
-        }
+        }.traced(.binary(.subtract), [a, b])
     }
 
     /// Elementwise product with broadcasting.
@@ -48,7 +48,7 @@ extension Tensor {
                 [needA ? (g * b).summed(toShape: a.shape) : nil,
                  needB ? (g * a).summed(toShape: b.shape) : nil]
             }
-        }
+        }.traced(.binary(.multiply), [a, b])
     }
 
     /// Elementwise quotient with broadcasting.
@@ -63,14 +63,14 @@ extension Tensor {
                 return [needA ? gOverB.summed(toShape: a.shape) : nil,
                         needB ? (-(gOverB * a / b)).summed(toShape: b.shape) : nil]
             }
-        }
+        }.traced(.binary(.divide), [a, b])
     }
 
     /// Elementwise negation.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor {
-        x.mapped(NegateKernel.self).recorded("neg", inputs: [x]) { { g in [-g] } }
+        x.mapped(NegateKernel.self).recorded("neg", inputs: [x]) { { g in [-g] } }.traced(.unary(.negate), [x])
     }
 
     /// Adds a scalar to every element.
@@ -102,7 +102,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Scalar) -> Tensor {
         let result = Tensor(shape: a.shape) { out in Kernels.scale(a.storage.base, by: b, out.baseAddress!, count: a.count) }
-        return result.recorded("mul_scalar", inputs: [a]) { { g in [g * b] } }
+        return result.recorded("mul_scalar", inputs: [a]) { { g in [g * b] } }.traced(.scale(b), [a])
     }
     /// Multiplies every element by a scalar.
     @_specialize(where Scalar == Float)

@@ -56,7 +56,7 @@ extension Tensor {
                 }
                 return grads
             }
-        }
+        }.traced(.concatenate(axis: axis), tensors)
     }
 
     /// The tensors, all of one shape, stacked along a new axis inserted at `dim` (PyTorch's

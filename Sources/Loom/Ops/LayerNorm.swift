@@ -57,5 +57,5 @@ public func layerNorm<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>? = nil
             }
             return grads
         }
-    }
+    }.traced(.layerNorm(epsilon: Scalar(eps), hasWeight: weight != nil, hasBias: bias != nil), inputs)
 }

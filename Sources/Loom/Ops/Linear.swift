@@ -59,5 +59,5 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
             }
             return grads
         }
-    }
+    }.traced(.linear, inputs)
 }

@@ -11,14 +11,14 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func exp() -> Tensor {
         let y = mapped(ExpKernel.self)
-        return y.recorded("exp", inputs: [self]) { let y = y.detached(); return { g in [g * y] } }
+        return y.recorded("exp", inputs: [self]) { let y = y.detached(); return { g in [g * y] } }.traced(.unary(.exp), [self])
     }
 
     /// The natural logarithm elementwise.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func log() -> Tensor {
-        mapped(LogKernel.self).recorded("log", inputs: [self]) { let x = self.detached(); return { g in [g / x] } }
+        mapped(LogKernel.self).recorded("log", inputs: [self]) { let x = self.detached(); return { g in [g / x] } }.traced(.unary(.log), [self])
     }
 
     /// The hyperbolic tangent elementwise; its gradient is `1 - tanh(x)^2`.
@@ -26,7 +26,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func tanh() -> Tensor {
         let y = mapped(TanhKernel.self)
-        return y.recorded("tanh", inputs: [self]) { let y = y.detached(); return { g in [g * (1 - y * y)] } }
+        return y.recorded("tanh", inputs: [self]) { let y = y.detached(); return { g in [g * (1 - y * y)] } }.traced(.unary(.tanh), [self])
     }
 
     /// The logistic sigmoid `1 / (1 + e^-x)` elementwise, stable for large |x|; its
@@ -35,7 +35,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func sigmoid() -> Tensor {
         let y = mapped(SigmoidKernel.self)
-        return y.recorded("sigmoid", inputs: [self]) { let y = y.detached(); return { g in [g * (y * (1 - y))] } }
+        return y.recorded("sigmoid", inputs: [self]) { let y = y.detached(); return { g in [g * (y * (1 - y))] } }.traced(.unary(.sigmoid), [self])
     }
 
     /// `max(x, 0)` elementwise; the gradient is 1 where x > 0 and 0 elsewhere (PyTorch's
@@ -51,7 +51,7 @@ extension Tensor {
                     for i in 0..<g.count { out[i] = y.storage.base[i] > 0 ? g.storage.base[i] : 0 }
                 }]
             }
-        }
+        }.traced(.unary(.relu), [self])
     }
 }
 

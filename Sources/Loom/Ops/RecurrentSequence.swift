@@ -157,7 +157,7 @@ package func recurrentSequence<Scalar>(
 
 /// The gradient of `recurrentSequence`'s output, handed from the output's tape node to the
 /// states' node, whose backward consumes it (nil when the output was not used).
-private final class PendingGradient<Scalar: TensorScalar>: Sendable {
+final class PendingGradient<Scalar: TensorScalar>: Sendable {
     private let gradient = Mutex<Tensor<Scalar>?>(nil)
 
     func store(_ value: Tensor<Scalar>) { gradient.withLock { $0 = value } }

@@ -66,6 +66,7 @@ extension Tensor {
         var resultShape = shape
         resultShape[axis] = length
         return rangeCopy(axis: axis, start: begin, length: length, resultShape: resultShape, name: "narrow")
+            .traced(.narrow(axis: axis, start: begin, length: length), [self])
     }
 
     /// The elements in `range` along `dim` (Python's `x[:, a:b]` on that axis), copied.

@@ -1,6 +1,25 @@
 // The built-in cells as `RecurrentCell`s, so `Recurrence` runs them like any user cell (the
 // layers `RNN`, `LSTM` and `GRU` run the same math through fused kernels).
 
+/// A cell whose step may already be one fused op, which `Recurrence` then runs step by step
+/// instead of capturing it.
+protocol FusedStepCell {
+    /// Whether each step is one fused recurrence op.
+    var stepIsFused: Bool { get }
+}
+
+extension RNNCell: FusedStepCell {
+    var stepIsFused: Bool { implementation == .fused }
+}
+
+extension LSTMCell: FusedStepCell {
+    var stepIsFused: Bool { implementation == .fused }
+}
+
+extension GRUCell: FusedStepCell {
+    var stepIsFused: Bool { implementation == .fused }
+}
+
 extension RNNCell: RecurrentCell {
     /// `hiddenSize`.
     public var outputSize: Int { hiddenSize }

@@ -20,6 +20,11 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
     public let dropout: Double
     /// Whether dropout is active (`train()` / `eval()` set it).
     public var training = true
+    /// How each cell's step runs: captured into a program and replayed (the default, with
+    /// op-by-op evaluation for a step the capture cannot express), or op by op.
+    public var stepExecution: StepExecution = .captured
+    /// The number of features per step of the input.
+    public let inputSize: Int
 
     /// The number of stacked layers.
     public var numLayers: Int { cells.count }
@@ -45,6 +50,7 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
             layers.append(layer)
         }
         cells = layers
+        self.inputSize = inputSize
         self.batchFirst = batchFirst
         self.dropout = dropout
     }
@@ -98,9 +104,7 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
                 // States run in sorted order; the caller's come in batch order.
                 let start = initialStates?[layer * directions + direction].map { $0.indexSelect(dim: 0, index: sorted) }
                     ?? cell.zeroState(batchSize: batch)
-                let (output, final) = direction == 0
-                    ? Self.forward(cell, data, batchSizes: input.batchSizes, start: start)
-                    : Self.reverse(cell, data, batchSizes: input.batchSizes, start: start)
+                let (output, final) = runDirection(cell, data, batchSizes: input.batchSizes, start: start, reversed: direction == 1)
                 outputs.append(output)
                 finalStates.append(final.map { $0.indexSelect(dim: 0, index: unsorted) })
             }
@@ -112,6 +116,52 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
         let output = PackedSequence(data: data, batchSizes: input.batchSizes, sortedIndices: input.sortedIndices,
                                     unsortedIndices: input.unsortedIndices)
         return (output, finalStates)
+    }
+
+    /// One layer and direction over packed rows: the captured step program when the cell's
+    /// step can be captured (and `stepExecution` allows it), else op by op.
+    private func runDirection(_ cell: Cell, _ data: Tensor<Scalar>, batchSizes: [Int], start: [Tensor<Scalar>], reversed: Bool)
+        -> (Tensor<Scalar>, [Tensor<Scalar>]) {
+        let fused = (cell as? any FusedStepCell)?.stepIsFused ?? false
+        if stepExecution == .captured, !fused, let first = batchSizes.first, first > 0 {
+            let sample = data.detached().narrow(dim: 0, start: 0, length: first)
+            switch StepProgram.capture(cell, input: sample, state: start.map { $0.detached().narrow(dim: 0, start: 0, length: first) }) {
+            case .success(let program):
+                return capturedSequence(program, parameters: cell.parameters(), data: data, batchSizes: batchSizes,
+                                        batch: start.first?.shape[0] ?? first, reversed: reversed, start: start)
+            case .failure(let failure):
+                warnStepCaptureFallback(cell: Cell.self, reason: failure.reason)
+            }
+        }
+        return reversed ? Self.reverse(cell, data, batchSizes: batchSizes, start: start)
+                        : Self.forward(cell, data, batchSizes: batchSizes, start: start)
+    }
+
+    /// Whether every cell's step can be captured (see `StepExecution.captured`), found by
+    /// capturing each cell's step on a batch of two zero rows; or the first reason one cannot.
+    public func captureStatus() -> StepCaptureStatus {
+        var result = StepCaptureStatus.captured(instructions: 0, hoisted: 0)
+        var size = inputSize
+        for (layer, layerCells) in cells.enumerated() {
+            for (direction, cell) in layerCells.enumerated() {
+                if (cell as? any FusedStepCell)?.stepIsFused == true {
+                    return .opByOp(reason: "the built-in cell's step is one fused op (set its implementation to .composed to capture it)")
+                }
+                let input = Tensor<Scalar>.zeros([2, size])
+                switch StepProgram.capture(cell, input: input, state: cell.zeroState(batchSize: 2)) {
+                case .success(let program):
+                    if layer == 0 && direction == 0 {
+                        let live = program.instructions.indices.filter { program.live[program.register(ofInstruction: $0)] }
+                        result = .captured(instructions: live.count,
+                                           hoisted: live.filter { program.hoisted[program.register(ofInstruction: $0)] }.count)
+                    }
+                case .failure(let failure):
+                    return .opByOp(reason: "layer \(layer) \(direction == 0 ? "forward" : "reverse"): \(failure.reason)")
+                }
+            }
+            size = layerCells.count * (layerCells.first?.outputSize ?? 0)
+        }
+        return result
     }
 
     /// The forward direction over packed rows: at step `t` the first `batchSizes[t]` rows (in

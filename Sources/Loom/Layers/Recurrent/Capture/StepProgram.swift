@@ -1,0 +1,147 @@
+import Foundation
+import Synchronization
+
+/// A recurrent cell's step captured as a small program of Loom's primitive ops, which
+/// `Recurrence` replays over the packed rows of a batch instead of running the cell's ops
+/// one by one.
+///
+/// Registers hold the step's values, each `[rows, width]`: register 0 is the step input,
+/// registers `1...states` the state, and each instruction defines the next register.
+/// Registers computed from the input and fixed tensors alone are *hoisted*: replay computes
+/// them once for all rows of all steps (the input projection becomes one product over the
+/// whole sequence).
+package struct StepProgram<Scalar: TensorScalar> {
+    /// The width of each register.
+    let widths: [Int]
+    /// Instruction `i` defines register `firstComputedRegister + i`.
+    let instructions: [StepInstruction<Scalar>]
+    /// Constant tensors the instructions read (`StepFixedTensor.constant`).
+    let constants: [Tensor<Scalar>]
+    /// The number of state tensors.
+    let stateCount: Int
+    /// The register of the step's output.
+    let outputRegister: Int
+    /// The register of each next-state tensor.
+    let stateOutputRegisters: [Int]
+    /// Per register: computed from the step input and fixed tensors only.
+    let hoisted: [Bool]
+    /// Per register: read, directly or not, by the output or the next state.
+    let live: [Bool]
+
+    var firstComputedRegister: Int { 1 + stateCount }
+
+    /// The register instruction `index` defines.
+    func register(ofInstruction index: Int) -> Int { firstComputedRegister + index }
+
+    /// Captures `cell`'s step by running it once on `input` `[rows, inputSize]` and `state`
+    /// (each `[rows, width]`) with every replayable op reporting itself. Fails with the
+    /// reason when the step uses an op, a shape or a tensor the program cannot express.
+    static func capture<Cell: RecurrentCell>(_ cell: Cell, input: Tensor<Scalar>, state: [Tensor<Scalar>]) -> Result<StepProgram, StepCaptureFailure>
+    where Cell.Scalar == Scalar {
+        let rows = input.shape[0]
+        guard input.rank == 2, rows > 0 else { return .failure(StepCaptureFailure(reason: "the step input is not [batch, features]")) }
+        for tensor in state where tensor.rank != 2 || tensor.shape[0] != rows {
+            return .failure(StepCaptureFailure(reason: "a state tensor \(tensor.shape) is not [batch, width]"))
+        }
+        let trace = StepTrace<Scalar>(rows: rows, parameters: cell.parameters())
+        let x = input.detached().requiringGrad()
+        let states = state.map { $0.detached().requiringGrad() }
+        trace.addRegister(x)
+        for s in states { trace.addRegister(s) }
+        let step = Tape.withGradient { StepTracing.with(trace) { cell(x, state: states) } }
+        guard step.state.count == states.count else {
+            return .failure(StepCaptureFailure(reason: "the step returns \(step.state.count) state tensors for \(states.count)"))
+        }
+        let output = trace.register(of: step.output, role: "the step's output")
+        var stateOutputs: [Int] = []
+        for (i, next) in step.state.enumerated() {
+            guard let r = trace.register(of: next, role: "next state \(i)") else { break }
+            guard trace.widths[r] == states[i].shape[1] else {
+                trace.fail("next state \(i) has width \(trace.widths[r]), the state \(states[i].shape[1])")
+                break
+            }
+            stateOutputs.append(r)
+        }
+        if let reason = trace.failure { return .failure(StepCaptureFailure(reason: reason)) }
+        return .success(StepProgram(widths: trace.widths, instructions: trace.instructions, constants: trace.constants,
+                                    stateCount: states.count, outputRegister: output!, stateOutputRegisters: stateOutputs))
+    }
+
+    init(widths: [Int], instructions: [StepInstruction<Scalar>], constants: [Tensor<Scalar>], stateCount: Int,
+         outputRegister: Int, stateOutputRegisters: [Int]) {
+        self.widths = widths
+        self.instructions = instructions
+        self.constants = constants
+        self.stateCount = stateCount
+        self.outputRegister = outputRegister
+        self.stateOutputRegisters = stateOutputRegisters
+        let first = 1 + stateCount
+        var hoisted = [true] + [Bool](repeating: false, count: widths.count - 1)
+        for (i, instruction) in instructions.enumerated() {
+            hoisted[first + i] = instruction.registerInputs.allSatisfy { hoisted[$0] }
+        }
+        var live = [Bool](repeating: false, count: widths.count)
+        live[outputRegister] = true
+        for r in stateOutputRegisters { live[r] = true }
+        for i in instructions.indices.reversed() where live[first + i] {
+            for r in instructions[i].registerInputs { live[r] = true }
+        }
+        self.hoisted = hoisted
+        self.live = live
+    }
+
+    /// The number of instructions a replay runs (the live ones).
+    var liveInstructionCount: Int { instructions.indices.filter { live[register(ofInstruction: $0)] }.count }
+}
+
+/// Why a cell's step could not be captured (it then runs op by op).
+package struct StepCaptureFailure: Error {
+    let reason: String
+}
+
+extension StepInstruction {
+    /// The registers the instruction reads.
+    var registerInputs: [Int] {
+        switch self {
+        case .linear(let input, _, _), .unary(_, let input), .scale(let input, _), .narrow(let input, _),
+             .layerNorm(let input, _, _, _):
+            return [input]
+        case .binary(_, let a, let b):
+            return [a, b].compactMap { if case .register(let r) = $0 { return r } else { return nil } }
+        case .concatenate(let parts):
+            return parts
+        }
+    }
+}
+
+/// How `Recurrence` runs its cells' steps.
+public enum StepExecution: Sendable {
+    /// Each cell's step is captured once per call into a program of Loom's primitive ops and
+    /// replayed over the packed rows (one tape op for the whole sequence, input-only work done
+    /// once for all steps); a step the capture cannot express runs op by op. The default.
+    case captured
+    /// Every step runs the cell's ops one by one, each recorded on the tape.
+    case opByOp
+}
+
+/// What `Recurrence.captureStatus()` finds.
+public enum StepCaptureStatus: Equatable, Sendable {
+    /// Every cell's step is captured: `instructions` ops per step (for the first cell),
+    /// `hoisted` of them done once for all steps.
+    case captured(instructions: Int, hoisted: Int)
+    /// A cell's step runs op by op, for `reason`.
+    case opByOp(reason: String)
+}
+
+/// Prints, once per cell type and reason and only in debug builds, that a cell runs op by op.
+func warnStepCaptureFallback(cell: Any.Type, reason: String) {
+    #if DEBUG
+    let key = "\(cell): \(reason)"
+    let first = stepCaptureWarnings.withLock { $0.insert(key).inserted }
+    if first {
+        FileHandle.standardError.write(Data("Loom: Recurrence<\(cell)> runs its step op by op: \(reason)\n".utf8))
+    }
+    #endif
+}
+
+private let stepCaptureWarnings = Mutex<Set<String>>([])

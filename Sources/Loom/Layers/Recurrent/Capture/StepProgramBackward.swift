@@ -1,0 +1,290 @@
+// Backpropagation through time over a replayed step program: the steps in reverse order,
+// each step's instructions in reverse, gradients accumulated in one buffer per register over
+// all packed rows; the state gradients of a step flow to the rows of the step before it (or
+// to the start state), and the parameters' gradients are summed over all rows at the end,
+// in row order.
+
+extension StepProgramRun {
+    /// The gradients of one backward pass: of the packed input, of each start state
+    /// (`[batch, width]`, packed order) and of each parameter (nil where none is needed).
+    struct Gradients {
+        var data: Tensor<Scalar>?
+        var start: [Tensor<Scalar>]
+        var parameters: [Tensor<Scalar>?]
+    }
+
+    /// Backpropagates `outputGradient` (`[rowCount, outputWidth]`, or nil for zeros) and
+    /// `finalGradient` (laid out as `finalStates`) through every step.
+    func backward(outputGradient: Tensor<Scalar>?, finalGradient: Tensor<Scalar>, needsData: Bool, needsParameters: [Bool]) -> Gradients {
+        let program = self.program
+        let maxWidth = program.widths.max() ?? 1
+        let bytes = program.widths.reduce(0) { $0 + StepArena.size(of: rowCount * $1, Scalar.self) }
+            + StepArena.size(of: rowCount * maxWidth, Scalar.self)
+        let arena = StepArena.make(bytes: bytes)
+        defer { arena.release() }
+        let grads = program.widths.map { arena.take(rowCount * $0, of: Scalar.self, zeroed: true) }
+        let scratch = arena.take(rowCount * maxWidth, of: Scalar.self)
+        let context = BackwardContext(run: self, grads: grads, scratch: scratch, needsData: needsData)
+
+        if let outputGradient {
+            let r = program.outputRegister
+            Kernels.accumulate(outputGradient.storage.base, into: grads[r], count: rowCount * program.widths[r])
+        }
+        var start: [Tensor<Scalar>] = []
+        let lengths = self.lengths
+        var final = UnsafePointer(finalGradient.storage.base)
+        for s in 0..<program.stateCount {
+            let width = program.widths[1 + s]
+            var startGradient = Tensor<Scalar>.zeros([batch, width])
+            startGradient.withUnsafeMutableBufferPointer { dStart in
+                for j in 0..<batch {
+                    let destination = finalRow(of: j, length: lengths[j]).map { grads[program.stateOutputRegisters[s]] + $0 * width }
+                        ?? dStart.baseAddress! + j * width
+                    Kernels.accumulate(final + j * width, into: destination, count: width)
+                }
+            }
+            start.append(startGradient)
+            final += batch * width
+        }
+
+        for t in stepOrder.reversed() {
+            let size = batchSizes[t], offset = offsets[t]
+            for i in program.instructions.indices.reversed() where isComputed(i, hoisted: false) {
+                context.backward(i, rows: offset, count: size)
+            }
+            let previous = previousStep(t)
+            let carried = previous.map { Swift.min(batchSizes[$0], size) } ?? 0
+            for s in 0..<program.stateCount {
+                let width = program.widths[1 + s]
+                let source = grads[1 + s] + offset * width
+                if let previous, carried > 0 {
+                    Kernels.accumulate(source, into: grads[program.stateOutputRegisters[s]] + offsets[previous] * width, count: carried * width)
+                }
+                if carried < size {
+                    start[s].withUnsafeMutableBufferPointer { dStart in
+                        Kernels.accumulate(source + carried * width, into: dStart.baseAddress! + carried * width, count: (size - carried) * width)
+                    }
+                }
+            }
+        }
+        for i in program.instructions.indices.reversed() where isComputed(i, hoisted: true) {
+            context.backward(i, rows: 0, count: rowCount)
+        }
+        let dParameters = context.parameterGradients(needs: needsParameters)
+        let dData: Tensor<Scalar>? = needsData
+            ? Tensor(shape: [rowCount, program.widths[0]]) { out in out.baseAddress!.update(from: grads[0], count: rowCount * program.widths[0]) }
+            : nil
+        return Gradients(data: dData, start: start, parameters: dParameters)
+    }
+
+    /// Whether instruction `i` runs (is live), once for all rows (`hoisted`) or per step.
+    func isComputed(_ i: Int, hoisted: Bool) -> Bool {
+        let r = program.register(ofInstruction: i)
+        return program.live[r] && program.hoisted[r] == hoisted
+    }
+}
+
+/// The buffers of one backward pass and the per-instruction gradient rules.
+private struct BackwardContext<Scalar: TensorScalar> {
+    let run: StepProgramRun<Scalar>
+    let grads: [UnsafeMutablePointer<Scalar>]
+    let scratch: UnsafeMutablePointer<Scalar>
+    let needsData: Bool
+    var program: StepProgram<Scalar> { run.program }
+
+    func value(_ r: Int) -> UnsafeMutablePointer<Scalar> { run.value(r) }
+
+    /// Adds instruction `i`'s input gradients for packed rows `start..<start + count`.
+    func backward(_ i: Int, rows start: Int, count: Int) {
+        let r = program.register(ofInstruction: i)
+        let width = program.widths[r]
+        let g = UnsafePointer(grads[r] + start * width)
+        let n = count * width
+        switch program.instructions[i] {
+        case .linear(let input, let weightRef, _):
+            guard input != 0 || needsData else { return }
+            let inWidth = program.widths[input]
+            let weight = MatmulOperand(run.tensor(weightRef))
+            Tensor.gemm(transposeA: false, m: count, n: inWidth, k: width, g, lda: width, weight, transposeB: weight.isTransposed,
+                        batch: 0, batchStride: 0, grads[input] + start * inWidth, ldc: inWidth, accumulate: true)
+        case .binary(let op, let a, let b):
+            if case .register(let ra) = a { accumulateFirst(op, into: grads[ra] + start * width, g, b, start, count, width) }
+            if case .register(let rb) = b { accumulateSecond(op, into: grads[rb] + start * width, g, a, b, start, count, width) }
+        case .unary(let function, let input):
+            Kernels.accumulateUnaryGradient(function, g, output: value(r) + start * width, input: value(input) + start * width,
+                                            into: grads[input] + start * width, count: n)
+        case .scale(let input, let factor):
+            Kernels.axpy(factor, g, grads[input] + start * width, count: n)
+        case .narrow(let input, let column):
+            let inWidth = program.widths[input]
+            for k in 0..<count {
+                Kernels.accumulate(g + k * width, into: grads[input] + (start + k) * inWidth + column, count: width)
+            }
+        case .concatenate(let parts):
+            var column = 0
+            for part in parts {
+                let partWidth = program.widths[part]
+                for k in 0..<count {
+                    Kernels.accumulate(g + k * width + column, into: grads[part] + (start + k) * partWidth, count: partWidth)
+                }
+                column += partWidth
+            }
+        case .layerNorm(let input, let weightRef, _, _):
+            let saved = run.savedNormalization(r)
+            Kernels.layerNormBackward(g, xHat: saved.rows + start * width, rstd: saved.rstd + start,
+                                      weight: weightRef.map { UnsafePointer(run.tensor($0).storage.base) },
+                                      rows: count, width: width, dx: scratch)
+            Kernels.accumulate(scratch, into: grads[input] + start * width, count: n)
+        }
+    }
+
+    /// The rows `start..<start + count` of operand `x` as pointer and stride per element, or
+    /// per row for a fixed row (`rowStride` 0).
+    private func rows(_ x: StepOperand<Scalar>, _ start: Int, _ width: Int, _ scalar: UnsafeMutablePointer<Scalar>)
+        -> (pointer: UnsafePointer<Scalar>, stride: Int, rowStride: Int) {
+        switch x {
+        case .register(let r): return (UnsafePointer(value(r) + start * width), 1, width)
+        case .scalar(let s): scalar.pointee = s; return (UnsafePointer(scalar), 0, 0)
+        case .fixed(let f): return (UnsafePointer(run.tensor(f).storage.base), 1, 0)
+        }
+    }
+
+    /// `da += ∂(a op b)/∂a · g`.
+    private func accumulateFirst(_ op: StepBinaryOp, into da: UnsafeMutablePointer<Scalar>, _ g: UnsafePointer<Scalar>,
+                                 _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
+        switch op {
+        case .add, .subtract:
+            Kernels.accumulate(g, into: da, count: count * width)
+        case .multiply, .divide:
+            let scalar = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
+            defer { scalar.deallocate() }
+            let other = rows(b, start, width, scalar)
+            if other.rowStride == width || other.stride == 0 {
+                // One run over all rows (a register of the same rows, or a scalar).
+                if op == .multiply {
+                    if other.stride == 0 { Kernels.axpy(other.pointer[0], g, da, count: count * width) }
+                    else { Kernels.accumulateProduct(g, other.pointer, into: da, count: count * width) }
+                } else {
+                    Kernels.accumulateQuotient(g, other.pointer, bStride: other.stride, into: da, count: count * width)
+                }
+            } else {
+                for k in 0..<count {
+                    if op == .multiply { Kernels.accumulateProduct(g + k * width, other.pointer, into: da + k * width, count: width) }
+                    else { Kernels.accumulateQuotient(g + k * width, other.pointer, bStride: 1, into: da + k * width, count: width) }
+                }
+            }
+        }
+    }
+
+    /// `db += ∂(a op b)/∂b · g`.
+    private func accumulateSecond(_ op: StepBinaryOp, into db: UnsafeMutablePointer<Scalar>, _ g: UnsafePointer<Scalar>,
+                                  _ a: StepOperand<Scalar>, _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
+        switch op {
+        case .add:
+            Kernels.accumulate(g, into: db, count: count * width)
+        case .subtract:
+            Kernels.axpy(-1, g, db, count: count * width)
+        case .multiply, .divide:
+            let scalar = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
+            defer { scalar.deallocate() }
+            let other = rows(a, start, width, scalar)
+            if op == .multiply {
+                if other.stride == 0 { Kernels.axpy(other.pointer[0], g, db, count: count * width) }
+                else if other.rowStride == width { Kernels.accumulateProduct(g, other.pointer, into: db, count: count * width) }
+                else { for k in 0..<count { Kernels.accumulateProduct(g + k * width, other.pointer, into: db + k * width, count: width) } }
+            } else {
+                guard case .register(let rb) = b else { return }
+                let divisor = UnsafePointer(value(rb) + start * width)
+                if other.rowStride == 0 && other.stride != 0 {
+                    for k in 0..<count {
+                        Kernels.accumulateDivisorGradient(g + k * width, other.pointer, aStride: 1, divisor + k * width, bStride: 1,
+                                                          into: db + k * width, count: width)
+                    }
+                } else {
+                    Kernels.accumulateDivisorGradient(g, other.pointer, aStride: other.stride, divisor, bStride: 1, into: db, count: count * width)
+                }
+            }
+        }
+    }
+
+    // MARK: Parameters
+
+    /// Each parameter's gradient summed over all packed rows (nil where not needed or not
+    /// read by the step).
+    func parameterGradients(needs: [Bool]) -> [Tensor<Scalar>?] {
+        var buffers: [Int: UnsafeMutablePointer<Scalar>] = [:]
+        defer { for buffer in buffers.values { buffer.deallocate() } }
+        func gradient(_ fixed: StepFixedTensor?) -> UnsafeMutablePointer<Scalar>? {
+            guard case .parameter(let p)? = fixed, needs[p] else { return nil }
+            if let buffer = buffers[p] { return buffer }
+            let count = run.parameters[p].count
+            let buffer = UnsafeMutablePointer<Scalar>.allocate(capacity: Swift.max(count, 1))
+            UnsafeMutableRawPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride)
+            buffers[p] = buffer
+            return buffer
+        }
+        let rowCount = run.rowCount
+        for i in program.instructions.indices {
+            let r = program.register(ofInstruction: i)
+            guard program.live[r] else { continue }
+            let width = program.widths[r]
+            let g = UnsafePointer(grads[r])
+            switch program.instructions[i] {
+            case .linear(let input, let weightRef, let biasRef):
+                let inWidth = program.widths[input]
+                if let dW = gradient(weightRef) {
+                    Kernels.gemm(transposeA: true, transposeB: false, m: width, n: inWidth, k: rowCount, g, lda: width,
+                                 value(input), ldb: inWidth, dW, ldc: inWidth, accumulate: true)
+                }
+                if let dB = gradient(biasRef) { sumRows(g, rowCount, width, into: dB) }
+            case .binary(let op, let a, let b):
+                for (position, operand) in [a, b].enumerated() {
+                    guard case .fixed(let f) = operand, let dV = gradient(f) else { continue }
+                    let other = position == 0 ? b : a
+                    switch op {
+                    case .add: sumRows(g, rowCount, width, into: dV)
+                    case .subtract:
+                        if position == 0 { sumRows(g, rowCount, width, into: dV) }
+                        else { for k in 0..<rowCount { Kernels.axpy(-1, g + k * width, dV, count: width) } }
+                    case .multiply:
+                        switch other {
+                        case .register(let ro):
+                            for k in 0..<rowCount { Kernels.accumulateProduct(g + k * width, value(ro) + k * width, into: dV, count: width) }
+                        case .scalar(let s):
+                            for k in 0..<rowCount { Kernels.axpy(s, g + k * width, dV, count: width) }
+                        case .fixed: break
+                        }
+                    case .divide:
+                        guard case .register(let ro) = other else { break }
+                        let row = UnsafePointer(run.tensor(f).storage.base)
+                        for k in 0..<rowCount {
+                            if position == 0 {
+                                Kernels.accumulateQuotient(g + k * width, value(ro) + k * width, bStride: 1, into: dV, count: width)
+                            } else {
+                                Kernels.accumulateDivisorGradient(g + k * width, value(ro) + k * width, aStride: 1, row, bStride: 1,
+                                                                  into: dV, count: width)
+                            }
+                        }
+                    }
+                }
+            case .layerNorm(_, let weightRef, let biasRef, _):
+                if let dW = gradient(weightRef) {
+                    let saved = run.savedNormalization(r)
+                    for k in 0..<rowCount { Kernels.accumulateProduct(g + k * width, saved.rows + k * width, into: dW, count: width) }
+                }
+                if let dB = gradient(biasRef) { sumRows(g, rowCount, width, into: dB) }
+            case .unary, .scale, .narrow, .concatenate:
+                break
+            }
+        }
+        return run.parameters.indices.map { p in
+            buffers[p].map { buffer in
+                Tensor(shape: run.parameters[p].shape) { out in out.baseAddress!.update(from: buffer, count: out.count) }
+            }
+        }
+    }
+
+    private func sumRows(_ g: UnsafePointer<Scalar>, _ rows: Int, _ width: Int, into destination: UnsafeMutablePointer<Scalar>) {
+        for k in 0..<rows { Kernels.accumulate(g + k * width, into: destination, count: width) }
+    }
+}

@@ -1,0 +1,261 @@
+// Replaying a captured step over the packed rows of a batch, forward and backward. Every
+// register gets a buffer of all packed rows (`[rows, width]`): step `t` writes its rows
+// `offsets[t]..<offsets[t] + batchSizes[t]`, hoisted registers are computed for all rows at
+// once, and backward reads what forward left there. Each op uses the same kernel as the op
+// it replays, so results match op-by-op evaluation; nothing depends on the thread count.
+
+/// One replay of a `StepProgram` over a packed batch, with the buffers backward needs.
+final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
+    let program: StepProgram<Scalar>
+    /// The cell's parameters, indexed as `StepFixedTensor.parameter`.
+    let parameters: [Tensor<Scalar>]
+    let batchSizes: [Int]
+    let offsets: [Int]
+    let reversed: Bool
+    /// Packed rows over all steps.
+    let rowCount: Int
+    /// The sequences of the batch.
+    let batch: Int
+    /// The packed input, register 0's memory.
+    private let data: Tensor<Scalar>
+    /// Per register, its values at every packed row.
+    private var values: [UnsafeMutablePointer<Scalar>] = []
+    /// Per layer-norm register, the normalized rows and inverse deviations it saved.
+    private var normalized: [Int: (rows: UnsafeMutablePointer<Scalar>, rstd: UnsafeMutablePointer<Scalar>)] = [:]
+    /// The memory of every buffer but register 0's.
+    private let arena: StepArena
+
+    init(program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], data: Tensor<Scalar>, batchSizes: [Int], reversed: Bool, batch: Int) {
+        self.program = program
+        self.parameters = parameters
+        self.data = data
+        self.batchSizes = batchSizes
+        self.reversed = reversed
+        self.batch = batch
+        var offsets: [Int] = [], total = 0
+        for size in batchSizes { offsets.append(total); total += size }
+        self.offsets = offsets
+        rowCount = total
+        var bytes = 0
+        for width in program.widths.dropFirst() { bytes += StepArena.size(of: total * width, Scalar.self) }
+        for (i, instruction) in program.instructions.enumerated() {
+            if case .layerNorm = instruction {
+                bytes += StepArena.size(of: total * program.widths[program.register(ofInstruction: i)], Scalar.self)
+                    + StepArena.size(of: total, Scalar.self)
+            }
+        }
+        arena = StepArena.make(bytes: bytes)
+        for (r, width) in program.widths.enumerated() {
+            values.append(r == 0 ? data.storage.base : arena.take(total * width, of: Scalar.self))
+        }
+        for (i, instruction) in program.instructions.enumerated() {
+            if case .layerNorm = instruction {
+                let r = program.register(ofInstruction: i)
+                normalized[r] = (arena.take(total * program.widths[r], of: Scalar.self), arena.take(total, of: Scalar.self))
+            }
+        }
+    }
+
+    deinit {
+        arena.release()
+    }
+
+    /// Register `r`'s values at every packed row.
+    func value(_ r: Int) -> UnsafeMutablePointer<Scalar> { values[r] }
+
+    /// What layer-norm register `r` saved: its normalized rows and inverse deviations.
+    func savedNormalization(_ r: Int) -> (rows: UnsafeMutablePointer<Scalar>, rstd: UnsafeMutablePointer<Scalar>) { normalized[r]! }
+
+    func tensor(_ fixed: StepFixedTensor) -> Tensor<Scalar> {
+        switch fixed {
+        case .parameter(let i): return parameters[i]
+        case .constant(let i): return program.constants[i]
+        }
+    }
+
+    /// The steps in the order the recurrence runs them.
+    var stepOrder: [Int] { reversed ? Array(batchSizes.indices.reversed()) : Array(batchSizes.indices) }
+
+    /// The step whose next state step `t` reads, if any.
+    func previousStep(_ t: Int) -> Int? {
+        let p = reversed ? t + 1 : t - 1
+        return p >= 0 && p < batchSizes.count ? p : nil
+    }
+
+    // MARK: Forward
+
+    /// Runs every step; `start` holds the state before the first step of each sequence (in
+    /// packed order), each `[batch, width]`.
+    func forward(start: [Tensor<Scalar>]) {
+        let program = self.program
+        for (i, _) in program.instructions.enumerated() where isRunAtOnce(i) {
+            execute(i, rows: 0, count: rowCount)
+        }
+        for t in stepOrder {
+            let size = batchSizes[t], offset = offsets[t]
+            let previous = previousStep(t)
+            let carried = previous.map { Swift.min(batchSizes[$0], size) } ?? 0
+            for s in 0..<program.stateCount {
+                let width = program.widths[1 + s]
+                let destination = values[1 + s] + offset * width
+                if let previous, carried > 0 {
+                    (destination).update(from: values[program.stateOutputRegisters[s]] + offsets[previous] * width, count: carried * width)
+                }
+                if carried < size {
+                    (destination + carried * width).update(from: start[s].storage.base + carried * width, count: (size - carried) * width)
+                }
+            }
+            for i in program.instructions.indices where isRunPerStep(i) {
+                execute(i, rows: offset, count: size)
+            }
+        }
+    }
+
+    private func isRunAtOnce(_ i: Int) -> Bool {
+        let r = program.register(ofInstruction: i)
+        return program.live[r] && program.hoisted[r]
+    }
+
+    private func isRunPerStep(_ i: Int) -> Bool {
+        let r = program.register(ofInstruction: i)
+        return program.live[r] && !program.hoisted[r]
+    }
+
+    /// Instruction `i` over packed rows `rows..<rows + count`.
+    private func execute(_ i: Int, rows start: Int, count: Int) {
+        let r = program.register(ofInstruction: i)
+        let width = program.widths[r]
+        let out = values[r] + start * width
+        switch program.instructions[i] {
+        case .linear(let input, let weightRef, let biasRef):
+            let inWidth = program.widths[input]
+            if let biasRef {
+                let bias = tensor(biasRef).storage.base
+                for row in 0..<count { (out + row * width).update(from: bias, count: width) }
+            }
+            let weight = MatmulOperand(tensor(weightRef))
+            Tensor.gemm(transposeA: false, m: count, n: width, k: inWidth, values[input] + start * inWidth, lda: inWidth,
+                        weight, transposeB: !weight.isTransposed, batch: 0, batchStride: 0, out, ldc: width, accumulate: biasRef != nil)
+        case .binary(let op, let a, let b):
+            if case .fixed(let f) = a {
+                let row = tensor(f).storage.base
+                for k in 0..<count { binary(op, row, 1, operand(b, start + k, width), 1, out + k * width, width) }
+            } else if case .fixed(let f) = b {
+                let row = tensor(f).storage.base
+                for k in 0..<count { binary(op, operand(a, start + k, width), 1, row, 1, out + k * width, width) }
+            } else {
+                withScalarOperands(a, b, start, width) { pa, sa, pb, sb in binary(op, pa, sa, pb, sb, out, count * width) }
+            }
+        case .unary(let function, let input):
+            let x = values[input] + start * width
+            switch function {
+            case .negate: Kernels.unary(NegateKernel.self, x, out, count: count * width)
+            case .exp: Kernels.unary(ExpKernel.self, x, out, count: count * width)
+            case .log: Kernels.unary(LogKernel.self, x, out, count: count * width)
+            case .tanh: Kernels.unary(TanhKernel.self, x, out, count: count * width)
+            case .sigmoid: Kernels.unary(SigmoidKernel.self, x, out, count: count * width)
+            case .relu: Kernels.unary(ReluKernel.self, x, out, count: count * width)
+            }
+        case .scale(let input, let factor):
+            Kernels.scale(values[input] + start * width, by: factor, out, count: count * width)
+        case .narrow(let input, let column):
+            let inWidth = program.widths[input]
+            Tensor.copyRuns(values[input] + start * inWidth + column, sourceStride: inWidth, out, destinationStride: width,
+                            length: width, runs: count)
+        case .concatenate(let parts):
+            var column = 0
+            for part in parts {
+                let partWidth = program.widths[part]
+                Tensor.copyRuns(values[part] + start * partWidth, sourceStride: partWidth, out + column, destinationStride: width,
+                                length: partWidth, runs: count)
+                column += partWidth
+            }
+        case .layerNorm(let input, let weightRef, let biasRef, let epsilon):
+            let saved = normalized[r]!
+            Kernels.layerNormForward(values[input] + start * width, rows: count, width: width, epsilon: epsilon,
+                                     weight: weightRef.map { UnsafePointer(tensor($0).storage.base) },
+                                     bias: biasRef.map { UnsafePointer(tensor($0).storage.base) },
+                                     y: out, xHat: saved.rows + start * width, rstd: saved.rstd + start)
+        }
+    }
+
+    /// The row `row` of a register operand (only registers reach here).
+    private func operand(_ operand: StepOperand<Scalar>, _ row: Int, _ width: Int) -> UnsafePointer<Scalar> {
+        guard case .register(let r) = operand else { preconditionFailure("a register operand") }
+        return UnsafePointer(values[r] + row * width)
+    }
+
+    /// Calls `body` with each of two register-or-scalar operands as a pointer and stride
+    /// (1 for a register from row `start`, 0 for a scalar).
+    private func withScalarOperands(_ a: StepOperand<Scalar>, _ b: StepOperand<Scalar>, _ start: Int, _ width: Int,
+                                    _ body: (UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int) -> Void) {
+        var scalars: (Scalar, Scalar) = (0, 0)
+        if case .scalar(let s) = a { scalars.0 = s }
+        if case .scalar(let s) = b { scalars.1 = s }
+        withUnsafePointer(to: &scalars.0) { sa in
+            withUnsafePointer(to: &scalars.1) { sb in
+                let (pa, strideA) = pointer(a, start, width, scalar: sa)
+                let (pb, strideB) = pointer(b, start, width, scalar: sb)
+                body(pa, strideA, pb, strideB)
+            }
+        }
+    }
+
+    private func pointer(_ operand: StepOperand<Scalar>, _ start: Int, _ width: Int,
+                         scalar: UnsafePointer<Scalar>) -> (UnsafePointer<Scalar>, Int) {
+        switch operand {
+        case .register(let r): return (UnsafePointer(values[r] + start * width), 1)
+        case .scalar: return (scalar, 0)
+        case .fixed: preconditionFailure("fixed rows are applied row by row")
+        }
+    }
+
+    private func binary(_ op: StepBinaryOp, _ a: UnsafePointer<Scalar>, _ aStride: Int, _ b: UnsafePointer<Scalar>, _ bStride: Int,
+                        _ out: UnsafeMutablePointer<Scalar>, _ count: Int) {
+        switch op {
+        case .add: Kernels.binaryRow(AddKernel.self, a, aStride: aStride, b, bStride: bStride, out, count: count)
+        case .subtract: Kernels.binaryRow(SubtractKernel.self, a, aStride: aStride, b, bStride: bStride, out, count: count)
+        case .multiply: Kernels.binaryRow(MultiplyKernel.self, a, aStride: aStride, b, bStride: bStride, out, count: count)
+        case .divide: Kernels.binaryRow(DivideKernel.self, a, aStride: aStride, b, bStride: bStride, out, count: count)
+        }
+    }
+
+    // MARK: Results
+
+    /// The output of every step, packed: `[rowCount, outputWidth]`.
+    func output() -> Tensor<Scalar> {
+        let r = program.outputRegister, width = program.widths[r]
+        return Tensor(shape: [rowCount, width]) { out in out.baseAddress!.update(from: values[r], count: rowCount * width) }
+    }
+
+    /// The number of steps of each sequence, in packed order.
+    var lengths: [Int] {
+        (0..<batch).map { j in batchSizes.reduce(0) { $0 + ($1 > j ? 1 : 0) } }
+    }
+
+    /// The packed row holding sequence `j`'s last step (its first step for the reverse
+    /// direction), or nil for a sequence without steps.
+    func finalRow(of j: Int, length: Int) -> Int? {
+        guard length > 0 else { return nil }
+        return reversed ? offsets[0] + j : offsets[length - 1] + j
+    }
+
+    /// Each state tensor after each sequence's last step, `[batch, width]` in packed order (the
+    /// start state for a sequence without steps), all flattened one after the other.
+    func finalStates(start: [Tensor<Scalar>]) -> Tensor<Scalar> {
+        let lengths = self.lengths
+        let total = (0..<program.stateCount).reduce(0) { $0 + batch * program.widths[1 + $1] }
+        return Tensor(shape: [total]) { out in
+            var destination = out.baseAddress!
+            for s in 0..<program.stateCount {
+                let width = program.widths[1 + s]
+                for j in 0..<batch {
+                    let source = finalRow(of: j, length: lengths[j]).map { UnsafePointer(values[program.stateOutputRegisters[s]] + $0 * width) }
+                        ?? UnsafePointer(start[s].storage.base + j * width)
+                    (destination + j * width).update(from: source, count: width)
+                }
+                destination += batch * width
+            }
+        }
+    }
+}
