@@ -22,7 +22,16 @@ extension StepProgramRun {
             + StepArena.size(of: rowCount * maxWidth, Scalar.self)
         let arena = StepArena.make(bytes: bytes)
         defer { arena.release() }
-        let grads = program.widths.map { arena.take(rowCount * $0, of: Scalar.self, zeroed: true) }
+        // The output's and next states' gradients are seeded before the walk (and the state
+        // gradients of a step are added to the rows of the step before it ahead of that
+        // step), so they start zeroed; every other register's rows of a step get gradients
+        // only from that step (or from the hoisted instructions after the walk), so they are
+        // zeroed when the walk reaches the step, while in cache.
+        let seeded = Set([program.outputRegister] + program.stateOutputRegisters)
+        let grads = program.widths.indices.map { r in
+            arena.take(rowCount * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
+        }
+        let zeroedPerStep = program.widths.indices.filter { !seeded.contains($0) }
         let scratch = arena.take(rowCount * maxWidth, of: Scalar.self)
         let context = BackwardContext(run: self, grads: grads, scratch: scratch, needsData: needsData)
 
@@ -49,6 +58,11 @@ extension StepProgramRun {
 
         for t in stepOrder.reversed() {
             let size = batchSizes[t], offset = offsets[t]
+            for r in zeroedPerStep {
+                let width = program.widths[r]
+                UnsafeMutableRawPointer(grads[r] + offset * width)
+                    .initializeMemory(as: UInt8.self, repeating: 0, count: size * width * MemoryLayout<Scalar>.stride)
+            }
             for i in program.instructions.indices.reversed() where isComputed(i, hoisted: false) {
                 context.backward(i, rows: offset, count: size)
             }

@@ -22,8 +22,10 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     private var values: [UnsafeMutablePointer<Scalar>] = []
     /// Per layer-norm register, the normalized rows and inverse deviations it saved.
     private var normalized: [Int: (rows: UnsafeMutablePointer<Scalar>, rstd: UnsafeMutablePointer<Scalar>)] = [:]
-    /// The memory of every buffer but register 0's.
+    /// The memory of every buffer but register 0's and the output's.
     private let arena: StepArena
+    /// The step outputs of every row (the output register's memory, unless that is the input).
+    private let outputValue: Tensor<Scalar>
 
     init(program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], data: Tensor<Scalar>, batchSizes: [Int], reversed: Bool, batch: Int) {
         self.program = program
@@ -37,7 +39,9 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         self.offsets = offsets
         rowCount = total
         var bytes = 0
-        for width in program.widths.dropFirst() { bytes += StepArena.size(of: total * width, Scalar.self) }
+        for (r, width) in program.widths.enumerated() where r != 0 && r != program.outputRegister {
+            bytes += StepArena.size(of: total * width, Scalar.self)
+        }
         for (i, instruction) in program.instructions.enumerated() {
             if case .layerNorm = instruction {
                 bytes += StepArena.size(of: total * program.widths[program.register(ofInstruction: i)], Scalar.self)
@@ -45,8 +49,13 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             }
         }
         arena = StepArena.make(bytes: bytes)
+        // The output register's buffer is the output tensor's storage (the tensor holds it;
+        // copy-on-write keeps the values backward reads from being changed in place).
+        let outputRegister = program.outputRegister
+        outputValue = Tensor(shape: [total, program.widths[outputRegister]]) { _ in }
         for (r, width) in program.widths.enumerated() {
-            values.append(r == 0 ? data.storage.base : arena.take(total * width, of: Scalar.self))
+            values.append(r == 0 ? data.storage.base
+                          : r == outputRegister ? outputValue.storage.base : arena.take(total * width, of: Scalar.self))
         }
         for (i, instruction) in program.instructions.enumerated() {
             if case .layerNorm = instruction {
@@ -225,6 +234,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// The output of every step, packed: `[rowCount, outputWidth]`.
     func output() -> Tensor<Scalar> {
         let r = program.outputRegister, width = program.widths[r]
+        guard r == 0 else { return outputValue }
         return Tensor(shape: [rowCount, width]) { out in out.baseAddress!.update(from: values[r], count: rowCount * width) }
     }
 
