@@ -125,6 +125,58 @@ import Loom
         try expectCapturedEqualsOpByOp(gru, inputSize: 3)
     }
 
+    /// A decoder-style loop of `steps` calls; returns the outputs, the last state and the
+    /// gradients of the inputs, the first state and the parameters.
+    func decoderLoop<Cell: RecurrentCell>(_ step: (Tensor<Double>, [Tensor<Double>]) -> (output: Tensor<Double>, state: [Tensor<Double>]),
+                                          cell: Cell, inputs: [Tensor<Double>], start: [Tensor<Double>]) -> [Tensor<Double>]
+    where Cell.Scalar == Double {
+        var state = start
+        var outputs: [Tensor<Double>] = []
+        for x in inputs {
+            // The batch shrinks, as in a decoder over length-sorted targets.
+            let rows = x.shape[0]
+            let (output, next) = step(x, state.map { $0.narrow(dim: 0, start: 0, length: rows) })
+            outputs.append(output)
+            state = next
+        }
+        var loss = state.enumerated().map { (s, tensor) in (tensor * randomNormal(tensor.shape, seed: UInt64(70 + s))).sum() }
+            .reduce(Tensor(0.0), +)
+        for (t, output) in outputs.enumerated() { loss = loss + (output * randomNormal(output.shape, seed: UInt64(80 + t))).sum() }
+        loss.backward()
+        defer { cell.zeroGrad(); for x in inputs { x.zeroGrad() }; for s in start { s.zeroGrad() } }
+        return outputs + state + inputs.map { $0.grad! } + start.map { $0.grad! } + cell.parameters().map { $0.grad ?? Tensor.zeros($0.shape) }
+    }
+
+    @Test func cellsSteppedByHandRunTheCapturedStep() {
+        var generator = RandomGenerator(seed: 11)
+        var cell = PeepholeLSTMCell<Double>(inputSize: 3, hiddenSize: 4, using: &generator)
+        let inputs = [5, 5, 4, 2].enumerated().map { randomNormal([$1, 3], seed: UInt64(60 + $0)).requiringGrad() }
+        let start = cell.zeroState(batchSize: 5).enumerated().map { randomNormal($1.shape, seed: UInt64(65 + $0)).requiringGrad() }
+        let captured = CapturedCell(cell)
+        #expect(!captured.isCaptured)
+        let got = decoderLoop({ captured($0, state: $1) }, cell: cell, inputs: inputs, start: start)
+        #expect(captured.isCaptured)
+        let expected = decoderLoop({ cell($0, state: $1) }, cell: cell, inputs: inputs, start: start)
+        for (n, (a, b)) in zip(got, expected).enumerated() { expectClose(a, b, tolerance: 1e-12, "result \(n)") }
+
+        // A replaced parameter is captured again.
+        cell.weightHH = randomNormal(cell.weightHH.shape, seed: 99).requiringGrad()
+        captured.cell = cell
+        let again = decoderLoop({ captured($0, state: $1) }, cell: cell, inputs: inputs, start: start)
+        let reference = decoderLoop({ cell($0, state: $1) }, cell: cell, inputs: inputs, start: start)
+        for (n, (a, b)) in zip(again, reference).enumerated() { expectClose(a, b, tolerance: 1e-12, "after replacing: result \(n)") }
+        #expect(again[0].scalars != got[0].scalars || again.count != got.count, "the replaced weight must be used")
+
+        // A step the capture cannot express runs op by op.
+        let fallback = FallbackCell(inputSize: 3, hiddenSize: 4, variant: .untracedOp, using: &generator)
+        let steppedFallback = CapturedCell(fallback)
+        let fallbackStart = fallback.zeroState(batchSize: 5).map { $0.requiringGrad() }
+        let viaWrapper = decoderLoop({ steppedFallback($0, state: $1) }, cell: fallback, inputs: inputs, start: fallbackStart)
+        #expect(!steppedFallback.isCaptured)
+        let direct = decoderLoop({ fallback($0, state: $1) }, cell: fallback, inputs: inputs, start: fallbackStart)
+        for (a, b) in zip(viaWrapper, direct) { #expect(a.scalars == b.scalars) }
+    }
+
     @Test func hoistsTheInputProjection() {
         var generator = RandomGenerator(seed: 6)
         let recurrence = Recurrence<MinimalGatedCell<Double>>(inputSize: 2, using: &generator) { size, g in
