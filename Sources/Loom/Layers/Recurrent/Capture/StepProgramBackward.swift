@@ -24,9 +24,10 @@ extension StepProgramRun {
         defer { arena.release() }
         // The output's and next states' gradients are seeded before the walk (and the state
         // gradients of a step are added to the rows of the step before it ahead of that
-        // step), so they start zeroed; every other register's rows of a step get gradients
-        // only from that step (or from the hoisted instructions after the walk), so they are
-        // zeroed when the walk reaches the step, while in cache.
+        // step), so they start zeroed. Every other register's rows of a step get gradients
+        // only from that step (or from the hoisted instructions after the walk): the first
+        // contribution in the step overwrites them, and rows nothing wrote are zeroed at the
+        // end of the step.
         let seeded = Set([program.outputRegister] + program.stateOutputRegisters)
         let grads = program.widths.indices.map { r in
             arena.take(rowCount * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
@@ -58,13 +59,15 @@ extension StepProgramRun {
 
         for t in stepOrder.reversed() {
             let size = batchSizes[t], offset = offsets[t]
-            for r in zeroedPerStep {
+            for r in zeroedPerStep { context.written[r] = false }
+            for i in program.instructions.indices.reversed() where isComputed(i, hoisted: false) {
+                context.backward(i, rows: offset, count: size)
+            }
+            // Rows no instruction of this step wrote get their gradients later (or none).
+            for r in zeroedPerStep where !context.written[r] {
                 let width = program.widths[r]
                 UnsafeMutableRawPointer(grads[r] + offset * width)
                     .initializeMemory(as: UInt8.self, repeating: 0, count: size * width * MemoryLayout<Scalar>.stride)
-            }
-            for i in program.instructions.indices.reversed() where isComputed(i, hoisted: false) {
-                context.backward(i, rows: offset, count: size)
             }
             let previous = previousStep(t)
             let carried = previous.map { Swift.min(batchSizes[$0], size) } ?? 0
@@ -81,6 +84,7 @@ extension StepProgramRun {
                 }
             }
         }
+        for r in program.widths.indices { context.written[r] = true }
         for i in program.instructions.indices.reversed() where isComputed(i, hoisted: true) {
             context.backward(i, rows: 0, count: rowCount)
         }
@@ -99,12 +103,61 @@ extension StepProgramRun {
 }
 
 /// The buffers of one backward pass and the per-instruction gradient rules.
-private struct BackwardContext<Scalar: TensorScalar> {
+private final class BackwardContext<Scalar: TensorScalar> {
     let run: StepProgramRun<Scalar>
     let grads: [UnsafeMutablePointer<Scalar>]
     let scratch: UnsafeMutablePointer<Scalar>
     let needsData: Bool
+    /// Per register: whether its rows of the current step hold a gradient already (else the
+    /// next contribution overwrites them).
+    var written: [Bool]
     var program: StepProgram<Scalar> { run.program }
+
+    init(run: StepProgramRun<Scalar>, grads: [UnsafeMutablePointer<Scalar>], scratch: UnsafeMutablePointer<Scalar>, needsData: Bool) {
+        self.run = run
+        self.grads = grads
+        self.scratch = scratch
+        self.needsData = needsData
+        written = [Bool](repeating: true, count: run.program.widths.count)
+    }
+
+    /// Whether a contribution covering whole rows of register `r` may overwrite them (the
+    /// first one of the step); marks them written.
+    func overwrites(_ r: Int) -> Bool {
+        defer { written[r] = true }
+        return !written[r]
+    }
+
+    /// Before a contribution to some columns of register `r`'s rows: zeroes the rows if
+    /// nothing wrote them yet in this step.
+    func prepareColumns(_ r: Int, start: Int, count: Int) {
+        guard !written[r] else { return }
+        written[r] = true
+        let width = program.widths[r]
+        UnsafeMutableRawPointer(grads[r] + start * width).initializeMemory(as: UInt8.self, repeating: 0,
+                                                                           count: count * width * MemoryLayout<Scalar>.stride)
+    }
+
+    /// `y = x` or `y += x`.
+    func add(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>, count: Int, overwrite: Bool) {
+        if overwrite { y.update(from: x, count: count) } else { Kernels.accumulate(x, into: y, count: count) }
+    }
+
+    /// `y = α·x` or `y += α·x`.
+    func addScaled(_ alpha: Scalar, _ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>, count: Int, overwrite: Bool) {
+        if overwrite { Kernels.scale(x, by: alpha, y, count: count) } else { Kernels.axpy(alpha, x, y, count: count) }
+    }
+
+    /// `y = a·b` or `y += a·b`.
+    func addProduct(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>, count: Int, overwrite: Bool) {
+        if overwrite { Kernels.binaryRow(MultiplyKernel.self, a, aStride: 1, b, bStride: 1, y, count: count) }
+        else { Kernels.accumulateProduct(a, b, into: y, count: count) }
+    }
+
+    /// Zeroes `count` scalars when overwriting, so an accumulating kernel can then write them.
+    func clear(_ y: UnsafeMutablePointer<Scalar>, count: Int, if overwrite: Bool) {
+        if overwrite { UnsafeMutableRawPointer(y).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Scalar>.stride) }
+    }
 
     func value(_ r: Int) -> UnsafeMutablePointer<Scalar> { run.value(r) }
 
@@ -119,18 +172,22 @@ private struct BackwardContext<Scalar: TensorScalar> {
             guard input != 0 || needsData else { return }
             let inWidth = program.widths[input]
             let weight = MatmulOperand(run.tensor(weightRef))
+            let overwrite = overwrites(input)
             Tensor.gemm(transposeA: false, m: count, n: inWidth, k: width, g, lda: width, weight, transposeB: weight.isTransposed,
-                        batch: 0, batchStride: 0, grads[input] + start * inWidth, ldc: inWidth, accumulate: true)
+                        batch: 0, batchStride: 0, grads[input] + start * inWidth, ldc: inWidth, accumulate: !overwrite)
         case .binary(let op, let a, let b):
-            if case .register(let ra) = a { accumulateFirst(op, into: grads[ra] + start * width, g, b, start, count, width) }
-            if case .register(let rb) = b { accumulateSecond(op, into: grads[rb] + start * width, g, a, b, start, count, width) }
+            if case .register(let ra) = a { addFirst(op, into: ra, g, b, start, count, width) }
+            if case .register(let rb) = b { addSecond(op, into: rb, g, a, b, start, count, width) }
         case .unary(let function, let input):
+            let target = grads[input] + start * width
+            clear(target, count: n, if: overwrites(input))
             Kernels.accumulateUnaryGradient(function, g, output: value(r) + start * width, input: value(input) + start * width,
-                                            into: grads[input] + start * width, count: n)
+                                            into: target, count: n)
         case .scale(let input, let factor):
-            Kernels.axpy(factor, g, grads[input] + start * width, count: n)
+            addScaled(factor, g, into: grads[input] + start * width, count: n, overwrite: overwrites(input))
         case .narrow(let input, let column):
             let inWidth = program.widths[input]
+            prepareColumns(input, start: start, count: count)
             for k in 0..<count {
                 Kernels.accumulate(g + k * width, into: grads[input] + (start + k) * inWidth + column, count: width)
             }
@@ -138,17 +195,19 @@ private struct BackwardContext<Scalar: TensorScalar> {
             var column = 0
             for part in parts {
                 let partWidth = program.widths[part]
+                let overwrite = overwrites(part)
                 for k in 0..<count {
-                    Kernels.accumulate(g + k * width + column, into: grads[part] + (start + k) * partWidth, count: partWidth)
+                    add(g + k * width + column, into: grads[part] + (start + k) * partWidth, count: partWidth, overwrite: overwrite)
                 }
                 column += partWidth
             }
         case .layerNorm(let input, let weightRef, _, _):
             let saved = run.savedNormalization(r)
+            let overwrite = overwrites(input)
             Kernels.layerNormBackward(g, xHat: saved.rows + start * width, rstd: saved.rstd + start,
                                       weight: weightRef.map { UnsafePointer(run.tensor($0).storage.base) },
-                                      rows: count, width: width, dx: scratch)
-            Kernels.accumulate(scratch, into: grads[input] + start * width, count: n)
+                                      rows: count, width: width, dx: overwrite ? grads[input] + start * width : scratch)
+            if !overwrite { Kernels.accumulate(scratch, into: grads[input] + start * width, count: n) }
         }
     }
 
@@ -163,59 +222,72 @@ private struct BackwardContext<Scalar: TensorScalar> {
         }
     }
 
-    /// `da += ∂(a op b)/∂a · g`.
-    private func accumulateFirst(_ op: StepBinaryOp, into da: UnsafeMutablePointer<Scalar>, _ g: UnsafePointer<Scalar>,
-                                 _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
+    /// `da += ∂(a op b)/∂a · g` (or `=` for the first contribution of the step).
+    private func addFirst(_ op: StepBinaryOp, into ra: Int, _ g: UnsafePointer<Scalar>,
+                          _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
+        let da = grads[ra] + start * width
+        let overwrite = overwrites(ra)
         switch op {
         case .add, .subtract:
-            Kernels.accumulate(g, into: da, count: count * width)
+            add(g, into: da, count: count * width, overwrite: overwrite)
         case .multiply, .divide:
-            let scalar = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
-            defer { scalar.deallocate() }
-            let other = rows(b, start, width, scalar)
-            if other.rowStride == width || other.stride == 0 {
-                // One run over all rows (a register of the same rows, or a scalar).
-                if op == .multiply {
-                    if other.stride == 0 { Kernels.axpy(other.pointer[0], g, da, count: count * width) }
-                    else { Kernels.accumulateProduct(g, other.pointer, into: da, count: count * width) }
+            var scalar: Scalar = 0
+            withUnsafeMutablePointer(to: &scalar) { scalar in
+                let other = rows(b, start, width, scalar)
+                if other.stride == 0 {
+                    if op == .multiply { addScaled(other.pointer[0], g, into: da, count: count * width, overwrite: overwrite) }
+                    else {
+                        clear(da, count: count * width, if: overwrite)
+                        Kernels.accumulateQuotient(g, other.pointer, bStride: 0, into: da, count: count * width)
+                    }
+                } else if other.rowStride == width {
+                    if op == .multiply { addProduct(g, other.pointer, into: da, count: count * width, overwrite: overwrite) }
+                    else {
+                        clear(da, count: count * width, if: overwrite)
+                        Kernels.accumulateQuotient(g, other.pointer, bStride: 1, into: da, count: count * width)
+                    }
                 } else {
-                    Kernels.accumulateQuotient(g, other.pointer, bStride: other.stride, into: da, count: count * width)
-                }
-            } else {
-                for k in 0..<count {
-                    if op == .multiply { Kernels.accumulateProduct(g + k * width, other.pointer, into: da + k * width, count: width) }
-                    else { Kernels.accumulateQuotient(g + k * width, other.pointer, bStride: 1, into: da + k * width, count: width) }
+                    clear(da, count: count * width, if: overwrite && op == .divide)
+                    for k in 0..<count {
+                        if op == .multiply { addProduct(g + k * width, other.pointer, into: da + k * width, count: width, overwrite: overwrite) }
+                        else { Kernels.accumulateQuotient(g + k * width, other.pointer, bStride: 1, into: da + k * width, count: width) }
+                    }
                 }
             }
         }
     }
 
-    /// `db += ∂(a op b)/∂b · g`.
-    private func accumulateSecond(_ op: StepBinaryOp, into db: UnsafeMutablePointer<Scalar>, _ g: UnsafePointer<Scalar>,
-                                  _ a: StepOperand<Scalar>, _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
+    /// `db += ∂(a op b)/∂b · g` (or `=` for the first contribution of the step).
+    private func addSecond(_ op: StepBinaryOp, into rb: Int, _ g: UnsafePointer<Scalar>,
+                           _ a: StepOperand<Scalar>, _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
+        let db = grads[rb] + start * width
+        let overwrite = overwrites(rb)
         switch op {
         case .add:
-            Kernels.accumulate(g, into: db, count: count * width)
+            add(g, into: db, count: count * width, overwrite: overwrite)
         case .subtract:
-            Kernels.axpy(-1, g, db, count: count * width)
+            addScaled(-1, g, into: db, count: count * width, overwrite: overwrite)
         case .multiply, .divide:
-            let scalar = UnsafeMutablePointer<Scalar>.allocate(capacity: 1)
-            defer { scalar.deallocate() }
-            let other = rows(a, start, width, scalar)
-            if op == .multiply {
-                if other.stride == 0 { Kernels.axpy(other.pointer[0], g, db, count: count * width) }
-                else if other.rowStride == width { Kernels.accumulateProduct(g, other.pointer, into: db, count: count * width) }
-                else { for k in 0..<count { Kernels.accumulateProduct(g + k * width, other.pointer, into: db + k * width, count: width) } }
-            } else {
-                guard case .register(let rb) = b else { return }
-                let divisor = UnsafePointer(value(rb) + start * width)
-                if other.rowStride == 0 && other.stride != 0 {
-                    for k in 0..<count {
-                        Kernels.accumulateDivisorGradient(g + k * width, other.pointer, aStride: 1, divisor + k * width, bStride: 1,
-                                                          into: db + k * width, count: width)
+            var scalar: Scalar = 0
+            withUnsafeMutablePointer(to: &scalar) { scalar in
+                let other = rows(a, start, width, scalar)
+                if op == .multiply {
+                    if other.stride == 0 { addScaled(other.pointer[0], g, into: db, count: count * width, overwrite: overwrite) }
+                    else if other.rowStride == width { addProduct(g, other.pointer, into: db, count: count * width, overwrite: overwrite) }
+                    else {
+                        for k in 0..<count { addProduct(g + k * width, other.pointer, into: db + k * width, count: width, overwrite: overwrite) }
                     }
                 } else {
-                    Kernels.accumulateDivisorGradient(g, other.pointer, aStride: other.stride, divisor, bStride: 1, into: db, count: count * width)
+                    clear(db, count: count * width, if: overwrite)
+                    let divisor = UnsafePointer(value(rb) + start * width)
+                    if other.rowStride == 0 && other.stride != 0 {
+                        for k in 0..<count {
+                            Kernels.accumulateDivisorGradient(g + k * width, other.pointer, aStride: 1, divisor + k * width, bStride: 1,
+                                                              into: db + k * width, count: width)
+                        }
+                    } else {
+                        Kernels.accumulateDivisorGradient(g, other.pointer, aStride: other.stride, divisor, bStride: 1, into: db, count: count * width)
+                    }
                 }
             }
         }
