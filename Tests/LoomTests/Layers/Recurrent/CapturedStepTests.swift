@@ -228,6 +228,20 @@ import Loom
                     + layer.parameters().map { $0.grad!.scalars }
             }
         }
+        // Without a gradient (values a step needs only for itself are not kept).
+        for execution in [StepExecution.captured, .opByOp] {
+            var layer = recurrence
+            layer.stepExecution = execution
+            var unused = RandomGenerator(seed: 0)
+            let result = try withoutGradient { try layer(x, lengths: lengths, using: &unused) }
+            var reference = recurrence
+            reference.stepExecution = .opByOp
+            let expected = try withoutGradient { try reference(x, lengths: lengths, using: &unused) }
+            #expect(result.output.scalars == expected.output.scalars, "\(execution): output without gradient")
+            for (a, b) in zip(result.states.flatMap { $0 }, expected.states.flatMap { $0 }) {
+                #expect(a.scalars == b.scalars, "\(execution): final state without gradient")
+            }
+        }
         let one = try run(.captured, threads: 1), two = try run(.captured, threads: 2)
         #expect(one == two)
         let reference = try run(.opByOp, threads: 1)

@@ -10,11 +10,12 @@
 func capturedSequence<Scalar>(_ program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], data: Tensor<Scalar>,
                               batchSizes: [Int], batch: Int, reversed: Bool, start: [Tensor<Scalar>])
     -> (output: Tensor<Scalar>, states: [Tensor<Scalar>]) {
-    let run = StepProgramRun(program: program, parameters: parameters, data: data, batchSizes: batchSizes, reversed: reversed, batch: batch)
+    let inputs = [data] + start + parameters
+    let run = StepProgramRun(program: program, parameters: parameters, data: data, batchSizes: batchSizes, reversed: reversed, batch: batch,
+                             keepsAllRows: Tensor.shouldRecord(inputs))
     run.forward(start: start)
     let outputValue = run.output()
     let statesValue = run.finalStates(start: start)
-    let inputs = [data] + start + parameters
     let outputGradient = PendingGradient<Scalar>()
     let states = statesValue.recorded("recurrence(captured step)", inputs: inputs) {
         let needsData = data.requiresGrad, needsStart = start.map(\.requiresGrad), needsParameters = parameters.map(\.requiresGrad)

@@ -26,8 +26,31 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     private let arena: StepArena
     /// The step outputs of every row (the output register's memory, unless that is the input).
     private let outputValue: Tensor<Scalar>
+    /// Per register: whether it lives in two alternating blocks of `ringRows` rows (values a
+    /// step computes for itself alone, when backward will not read them).
+    private let ring: [Bool]
+    private let ringRows: Int
+    /// The alternating block the current step uses, and the current step's first packed row.
+    private var slot = 0, slotOffset = 0
+    /// Per state tensor, each sequence's state after its last step (`[batch, width]`).
+    private var finals: [UnsafeMutablePointer<Scalar>] = []
 
-    init(program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], data: Tensor<Scalar>, batchSizes: [Int], reversed: Bool, batch: Int) {
+    /// Register `r` at packed row `row` (of the current step, for a register in a ring).
+    @inline(__always) private func rows(_ r: Int, _ row: Int) -> UnsafeMutablePointer<Scalar> {
+        let width = program.widths[r]
+        return ring[r] ? values[r] + (slot * ringRows + row - slotOffset) * width : values[r] + row * width
+    }
+
+    /// Register `r`'s first row of step `t`, which ran in block `stepSlot`.
+    private func rows(_ r: Int, step t: Int, slot stepSlot: Int) -> UnsafeMutablePointer<Scalar> {
+        let width = program.widths[r]
+        return ring[r] ? values[r] + stepSlot * ringRows * width : values[r] + offsets[t] * width
+    }
+
+    /// `keepsAllRows`: keep every step's values for backward; without it, the values a step
+    /// computes for itself alone live in two alternating blocks of `batch` rows.
+    init(program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], data: Tensor<Scalar>, batchSizes: [Int], reversed: Bool, batch: Int,
+         keepsAllRows: Bool = true) {
         self.program = program
         self.parameters = parameters
         self.data = data
@@ -38,10 +61,15 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         for size in batchSizes { offsets.append(total); total += size }
         self.offsets = offsets
         rowCount = total
+        ringRows = batchSizes.first ?? 0
+        ring = program.widths.indices.map { r in
+            !keepsAllRows && r != 0 && r != program.outputRegister && !program.hoisted[r]
+        }
         var bytes = 0
         for (r, width) in program.widths.enumerated() where r != 0 && r != program.outputRegister {
-            bytes += StepArena.size(of: total * width, Scalar.self)
+            bytes += StepArena.size(of: (ring[r] ? 2 * ringRows : total) * width, Scalar.self)
         }
+        for s in 0..<program.stateCount { bytes += StepArena.size(of: batch * program.widths[1 + s], Scalar.self) }
         for (i, instruction) in program.instructions.enumerated() {
             if case .layerNorm = instruction {
                 bytes += StepArena.size(of: total * program.widths[program.register(ofInstruction: i)], Scalar.self)
@@ -55,8 +83,10 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         outputValue = Tensor(shape: [total, program.widths[outputRegister]]) { _ in }
         for (r, width) in program.widths.enumerated() {
             values.append(r == 0 ? data.storage.base
-                          : r == outputRegister ? outputValue.storage.base : arena.take(total * width, of: Scalar.self))
+                          : r == outputRegister ? outputValue.storage.base
+                          : arena.take((ring[r] ? 2 * ringRows : total) * width, of: Scalar.self))
         }
+        finals = (0..<program.stateCount).map { arena.take(batch * program.widths[1 + $0], of: Scalar.self) }
         for (i, instruction) in program.instructions.enumerated() {
             if case .layerNorm = instruction {
                 let r = program.register(ofInstruction: i)
@@ -100,15 +130,17 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         for (i, _) in program.instructions.enumerated() where isRunAtOnce(i) {
             execute(i, rows: 0, count: rowCount)
         }
-        for t in stepOrder {
+        for (n, t) in stepOrder.enumerated() {
             let size = batchSizes[t], offset = offsets[t]
+            slot = n % 2
+            slotOffset = offset
             let previous = previousStep(t)
             let carried = previous.map { Swift.min(batchSizes[$0], size) } ?? 0
             for s in 0..<program.stateCount {
                 let width = program.widths[1 + s]
-                let destination = values[1 + s] + offset * width
+                let destination = rows(1 + s, offset)
                 if let previous, carried > 0 {
-                    (destination).update(from: values[program.stateOutputRegisters[s]] + offsets[previous] * width, count: carried * width)
+                    destination.update(from: rows(program.stateOutputRegisters[s], step: previous, slot: 1 - slot), count: carried * width)
                 }
                 if carried < size {
                     (destination + carried * width).update(from: start[s].storage.base + carried * width, count: (size - carried) * width)
@@ -116,6 +148,12 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             }
             for i in program.instructions.indices where isRunPerStep(i) {
                 execute(i, rows: offset, count: size)
+            }
+            // The sequences whose last step this is keep their state.
+            let next = reversed ? (t == 0 ? 0 : size) : (t + 1 < batchSizes.count ? batchSizes[t + 1] : 0)
+            for s in 0..<program.stateCount where next < size {
+                let width = program.widths[1 + s]
+                (finals[s] + next * width).update(from: rows(program.stateOutputRegisters[s], offset + next), count: (size - next) * width)
             }
         }
     }
@@ -134,7 +172,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     private func execute(_ i: Int, rows start: Int, count: Int) {
         let r = program.register(ofInstruction: i)
         let width = program.widths[r]
-        let out = values[r] + start * width
+        let out = rows(r, start)
         switch program.instructions[i] {
         case .linear(let input, let weightRef, let biasRef):
             let inWidth = program.widths[input]
@@ -143,7 +181,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 for row in 0..<count { (out + row * width).update(from: bias, count: width) }
             }
             let weight = MatmulOperand(tensor(weightRef))
-            Tensor.gemm(transposeA: false, m: count, n: width, k: inWidth, values[input] + start * inWidth, lda: inWidth,
+            Tensor.gemm(transposeA: false, m: count, n: width, k: inWidth, rows(input, start), lda: inWidth,
                         weight, transposeB: !weight.isTransposed, batch: 0, batchStride: 0, out, ldc: width, accumulate: biasRef != nil)
         case .binary(let op, let a, let b):
             if case .fixed(let f) = a {
@@ -156,7 +194,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 withScalarOperands(a, b, start, width) { pa, sa, pb, sb in binary(op, pa, sa, pb, sb, out, count * width) }
             }
         case .unary(let function, let input):
-            let x = values[input] + start * width
+            let x = rows(input, start)
             switch function {
             case .negate: Kernels.unary(NegateKernel.self, x, out, count: count * width)
             case .exp: Kernels.unary(ExpKernel.self, x, out, count: count * width)
@@ -166,22 +204,22 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             case .relu: Kernels.unary(ReluKernel.self, x, out, count: count * width)
             }
         case .scale(let input, let factor):
-            Kernels.scale(values[input] + start * width, by: factor, out, count: count * width)
+            Kernels.scale(rows(input, start), by: factor, out, count: count * width)
         case .narrow(let input, let column):
             let inWidth = program.widths[input]
-            Tensor.copyRuns(values[input] + start * inWidth + column, sourceStride: inWidth, out, destinationStride: width,
+            Tensor.copyRuns(rows(input, start) + column, sourceStride: inWidth, out, destinationStride: width,
                             length: width, runs: count)
         case .concatenate(let parts):
             var column = 0
             for part in parts {
                 let partWidth = program.widths[part]
-                Tensor.copyRuns(values[part] + start * partWidth, sourceStride: partWidth, out + column, destinationStride: width,
+                Tensor.copyRuns(rows(part, start), sourceStride: partWidth, out + column, destinationStride: width,
                                 length: partWidth, runs: count)
                 column += partWidth
             }
         case .layerNorm(let input, let weightRef, let biasRef, let epsilon):
             let saved = normalized[r]!
-            Kernels.layerNormForward(values[input] + start * width, rows: count, width: width, epsilon: epsilon,
+            Kernels.layerNormForward(rows(input, start), rows: count, width: width, epsilon: epsilon,
                                      weight: weightRef.map { UnsafePointer(tensor($0).storage.base) },
                                      bias: biasRef.map { UnsafePointer(tensor($0).storage.base) },
                                      y: out, xHat: saved.rows + start * width, rstd: saved.rstd + start)
@@ -191,7 +229,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// The row `row` of a register operand (only registers reach here).
     private func operand(_ operand: StepOperand<Scalar>, _ row: Int, _ width: Int) -> UnsafePointer<Scalar> {
         guard case .register(let r) = operand else { preconditionFailure("a register operand") }
-        return UnsafePointer(values[r] + row * width)
+        return UnsafePointer(rows(r, row))
     }
 
     /// Calls `body` with each of two register-or-scalar operands as a pointer and stride
@@ -213,7 +251,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     private func pointer(_ operand: StepOperand<Scalar>, _ start: Int, _ width: Int,
                          scalar: UnsafePointer<Scalar>) -> (UnsafePointer<Scalar>, Int) {
         switch operand {
-        case .register(let r): return (UnsafePointer(values[r] + start * width), 1)
+        case .register(let r): return (UnsafePointer(rows(r, start)), 1)
         case .scalar: return (scalar, 0)
         case .fixed: preconditionFailure("fixed rows are applied row by row")
         }
@@ -260,8 +298,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             for s in 0..<program.stateCount {
                 let width = program.widths[1 + s]
                 for j in 0..<batch {
-                    let source = finalRow(of: j, length: lengths[j]).map { UnsafePointer(values[program.stateOutputRegisters[s]] + $0 * width) }
-                        ?? UnsafePointer(start[s].storage.base + j * width)
+                    let source = lengths[j] > 0 ? UnsafePointer(finals[s] + j * width) : UnsafePointer(start[s].storage.base + j * width)
                     (destination + j * width).update(from: source, count: width)
                 }
                 destination += batch * width
