@@ -1,24 +1,15 @@
 // The built-in cells as `RecurrentCell`s, so `Recurrence` runs them like any user cell (the
 // layers `RNN`, `LSTM` and `GRU` run the same math through fused kernels).
 
-/// A cell whose step may already be one fused op, which `Recurrence` then runs step by step
-/// instead of capturing it.
+/// A cell whose step may already be one fused op (`implementation == .fused`), which
+/// `Recurrence` then runs step by step instead of capturing it.
 protocol FusedStepCell {
-    /// Whether each step is one fused recurrence op.
-    var stepIsFused: Bool { get }
+    var implementation: RecurrentImplementation { get }
 }
 
-extension RNNCell: FusedStepCell {
-    var stepIsFused: Bool { implementation == .fused }
-}
-
-extension LSTMCell: FusedStepCell {
-    var stepIsFused: Bool { implementation == .fused }
-}
-
-extension GRUCell: FusedStepCell {
-    var stepIsFused: Bool { implementation == .fused }
-}
+extension RNNCell: FusedStepCell {}
+extension LSTMCell: FusedStepCell {}
+extension GRUCell: FusedStepCell {}
 
 extension RNNCell: RecurrentCell {
     /// `hiddenSize`.

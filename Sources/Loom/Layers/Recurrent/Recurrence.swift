@@ -122,12 +122,14 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
     /// step can be captured (and `stepExecution` allows it), else op by op.
     private func runDirection(_ cell: Cell, _ data: Tensor<Scalar>, batchSizes: [Int], start: [Tensor<Scalar>], reversed: Bool)
         -> (Tensor<Scalar>, [Tensor<Scalar>]) {
-        let fused = (cell as? any FusedStepCell)?.stepIsFused ?? false
+        let fused = (cell as? any FusedStepCell)?.implementation == .fused
         if stepExecution == .captured, !fused, let first = batchSizes.first, first > 0 {
             let sample = data.detached().narrow(dim: 0, start: 0, length: first)
-            switch StepProgram.capture(cell, input: sample, state: start.map { $0.detached().narrow(dim: 0, start: 0, length: first) }) {
+            let parameters = cell.parameters()
+            switch StepProgram.capture(cell, parameters: parameters, input: sample,
+                                       state: start.map { $0.detached().narrow(dim: 0, start: 0, length: first) }) {
             case .success(let program):
-                return capturedSequence(program, parameters: cell.parameters(), data: data, batchSizes: batchSizes,
+                return capturedSequence(program, parameters: parameters, data: data, batchSizes: batchSizes,
                                         batch: start.first?.shape[0] ?? first, reversed: reversed, start: start)
             case .failure(let failure):
                 warnStepCaptureFallback(cell: Cell.self, reason: failure.reason)
@@ -144,16 +146,16 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
         var size = inputSize
         for (layer, layerCells) in cells.enumerated() {
             for (direction, cell) in layerCells.enumerated() {
-                if (cell as? any FusedStepCell)?.stepIsFused == true {
+                if (cell as? any FusedStepCell)?.implementation == .fused {
                     return .opByOp(reason: "the built-in cell's step is one fused op (set its implementation to .composed to capture it)")
                 }
                 let input = Tensor<Scalar>.zeros([2, size])
-                switch StepProgram.capture(cell, input: input, state: cell.zeroState(batchSize: 2)) {
+                switch StepProgram.capture(cell, parameters: cell.parameters(), input: input, state: cell.zeroState(batchSize: 2)) {
                 case .success(let program):
                     if layer == 0 && direction == 0 {
-                        let live = program.instructions.indices.filter { program.live[program.register(ofInstruction: $0)] }
-                        result = .captured(instructions: live.count,
-                                           hoisted: live.filter { program.hoisted[program.register(ofInstruction: $0)] }.count)
+                        let hoisted = program.instructions.indices.filter { program.runs($0, hoisted: true) }.count
+                        let perStep = program.instructions.indices.filter { program.runs($0, hoisted: false) }.count
+                        result = .captured(instructions: hoisted + perStep, hoisted: hoisted)
                     }
                 case .failure(let failure):
                     return .opByOp(reason: "layer \(layer) \(direction == 0 ? "forward" : "reverse"): \(failure.reason)")

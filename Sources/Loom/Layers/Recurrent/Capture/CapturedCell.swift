@@ -49,7 +49,7 @@ public final class CapturedCell<Cell: RecurrentCell>: @unchecked Sendable {
         if let cached {
             entry = cached
         } else {
-            switch StepProgram.capture(cell, input: input, state: state) {
+            switch StepProgram.capture(cell, parameters: parameters, input: input, state: state) {
             case .success(let program): entry = .program(program)
             case .failure(let failure):
                 warnStepCaptureFallback(cell: Cell.self, reason: failure.reason)

@@ -34,16 +34,17 @@ package struct StepProgram<Scalar: TensorScalar> {
     func register(ofInstruction index: Int) -> Int { firstComputedRegister + index }
 
     /// Captures `cell`'s step by running it once on `input` `[rows, inputSize]` and `state`
-    /// (each `[rows, width]`) with every replayable op reporting itself. Fails with the
+    /// (each `[rows, width]`) with every replayable op reporting itself; `parameters` is the
+    /// cell's `parameters()`, which `StepFixedTensor.parameter` indexes. Fails with the
     /// reason when the step uses an op, a shape or a tensor the program cannot express.
-    static func capture<Cell: RecurrentCell>(_ cell: Cell, input: Tensor<Scalar>, state: [Tensor<Scalar>]) -> Result<StepProgram, StepCaptureFailure>
-    where Cell.Scalar == Scalar {
+    static func capture<Cell: RecurrentCell>(_ cell: Cell, parameters: [Tensor<Scalar>], input: Tensor<Scalar>, state: [Tensor<Scalar>])
+        -> Result<StepProgram, StepCaptureFailure> where Cell.Scalar == Scalar {
         let rows = input.shape[0]
         guard input.rank == 2, rows > 0 else { return .failure(StepCaptureFailure(reason: "the step input is not [batch, features]")) }
         for tensor in state where tensor.rank != 2 || tensor.shape[0] != rows {
             return .failure(StepCaptureFailure(reason: "a state tensor \(tensor.shape) is not [batch, width]"))
         }
-        let trace = StepTrace<Scalar>(rows: rows, parameters: cell.parameters())
+        let trace = StepTrace<Scalar>(rows: rows, parameters: parameters)
         let x = input.detached().requiringGrad()
         let states = state.map { $0.detached().requiringGrad() }
         trace.addRegister(x)
@@ -90,8 +91,12 @@ package struct StepProgram<Scalar: TensorScalar> {
         self.live = live
     }
 
-    /// The number of instructions a replay runs (the live ones).
-    var liveInstructionCount: Int { instructions.indices.filter { live[register(ofInstruction: $0)] }.count }
+    /// Whether a replay runs instruction `i` (it is live) once for all rows (`hoisted`) or per
+    /// step (not `hoisted`).
+    func runs(_ i: Int, hoisted: Bool) -> Bool {
+        let r = register(ofInstruction: i)
+        return live[r] && self.hoisted[r] == hoisted
+    }
 }
 
 /// Why a cell's step could not be captured (it then runs op by op).

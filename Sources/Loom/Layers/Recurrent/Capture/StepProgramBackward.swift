@@ -60,7 +60,7 @@ extension StepProgramRun {
         for t in stepOrder.reversed() {
             let size = batchSizes[t], offset = offsets[t]
             for r in zeroedPerStep { context.written[r] = false }
-            for i in program.instructions.indices.reversed() where isComputed(i, hoisted: false) {
+            for i in program.instructions.indices.reversed() where program.runs(i, hoisted: false) {
                 context.backward(i, rows: offset, count: size)
             }
             // Rows no instruction of this step wrote get their gradients later (or none).
@@ -85,7 +85,7 @@ extension StepProgramRun {
             }
         }
         for r in program.widths.indices { context.written[r] = true }
-        for i in program.instructions.indices.reversed() where isComputed(i, hoisted: true) {
+        for i in program.instructions.indices.reversed() where program.runs(i, hoisted: true) {
             context.backward(i, rows: 0, count: rowCount)
         }
         let dParameters = context.parameterGradients(needs: needsParameters)
@@ -93,12 +93,6 @@ extension StepProgramRun {
             ? Tensor(shape: [rowCount, program.widths[0]]) { out in out.baseAddress!.update(from: grads[0], count: rowCount * program.widths[0]) }
             : nil
         return Gradients(data: dData, start: start, parameters: dParameters)
-    }
-
-    /// Whether instruction `i` runs (is live), once for all rows (`hoisted`) or per step.
-    func isComputed(_ i: Int, hoisted: Bool) -> Bool {
-        let r = program.register(ofInstruction: i)
-        return program.live[r] && program.hoisted[r] == hoisted
     }
 }
 

@@ -127,7 +127,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// packed order), each `[batch, width]`.
     func forward(start: [Tensor<Scalar>]) {
         let program = self.program
-        for (i, _) in program.instructions.enumerated() where isRunAtOnce(i) {
+        for i in program.instructions.indices where program.runs(i, hoisted: true) {
             execute(i, rows: 0, count: rowCount)
         }
         for (n, t) in stepOrder.enumerated() {
@@ -146,7 +146,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                     (destination + carried * width).update(from: start[s].storage.base + carried * width, count: (size - carried) * width)
                 }
             }
-            for i in program.instructions.indices where isRunPerStep(i) {
+            for i in program.instructions.indices where program.runs(i, hoisted: false) {
                 execute(i, rows: offset, count: size)
             }
             // The sequences whose last step this is keep their state.
@@ -156,16 +156,6 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 (finals[s] + next * width).update(from: rows(program.stateOutputRegisters[s], offset + next), count: (size - next) * width)
             }
         }
-    }
-
-    private func isRunAtOnce(_ i: Int) -> Bool {
-        let r = program.register(ofInstruction: i)
-        return program.live[r] && program.hoisted[r]
-    }
-
-    private func isRunPerStep(_ i: Int) -> Bool {
-        let r = program.register(ofInstruction: i)
-        return program.live[r] && !program.hoisted[r]
     }
 
     /// Instruction `i` over packed rows `rows..<rows + count`.
