@@ -18,6 +18,7 @@ import Synchronization
 /// }
 /// ```
 public final class CapturedCell<Cell: RecurrentCell>: @unchecked Sendable {
+    /// The element type of the cell's tensors.
     public typealias Scalar = Cell.Scalar
 
     /// The cell. Replacing it (or any of its parameters) makes the next call capture again.
