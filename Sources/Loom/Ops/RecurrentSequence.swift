@@ -3,15 +3,15 @@ import Synchronization
 // The fused recurrence: the directions of one recurrent layer over a whole batch as a
 // single tape op, with a hand-written backward through time. Per step it does one matrix
 // product for the active rows (`h W_hhᵀ`) and one fused pointwise kernel per row, which
-// writes the row's hidden state straight into the padded layer output; the input
+// writes the row's hidden state straight into the layer output (padded or packed); the input
 // projection of all steps is a separate `linear` op over the packed rows. The composed
 // cells (`CellWeights.step`) are the reference it is tested against.
 
 /// The result of `recurrentSequence`.
 package struct RecurrentSequenceResult<Scalar: TensorScalar> {
-    /// The layer output in the padded layout, `[batch, time, D·H]` (batch-first) or
-    /// `[time, batch, D·H]`, the directions side by side (forward first), zeros past each
-    /// sequence's length.
+    /// The layer output in the requested layout: padded `[batch, time, D·H]` (batch-first)
+    /// or `[time, batch, D·H]` with zeros past each sequence's length, or packed
+    /// `[sum of lengths, D·H]`; the directions side by side (forward first).
     package var output: Tensor<Scalar>
     /// Per direction, each sequence's final hidden state (its initial one for a zero
     /// length), `[batch, H]`.
@@ -73,7 +73,8 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
 /// so results are bitwise identical for any thread count.
 ///
 /// Every direction follows the same step schedule `plan`; a reverse direction gets its
-/// rows gathered in reverse per sequence (`StepPlan.paddedRows(reversed: true)`).
+/// rows gathered in reverse per sequence (`layout.rows(plan, reversed: true)`), and every
+/// direction writes its hidden states in `layout` (padded, or packed like its input).
 ///
 /// Pre-specialized for `Float` and `Double`: called from generic layer code, an
 /// unspecialized body would run every SIMD kernel through generic witnesses (two orders of
@@ -81,20 +82,22 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 package func recurrentSequence<Scalar>(
-    _ mode: RecurrentMode, directions: [RecurrentDirectionInput<Scalar>], plan: StepPlan, time: Int, batchFirst: Bool
+    _ mode: RecurrentMode, directions: [RecurrentDirectionInput<Scalar>], plan: StepPlan, layout: SequenceLayout
 ) -> RecurrentSequenceResult<Scalar> {
     let batch = plan.batch, rows = plan.rowCount
-    checkShape(time >= (plan.batchSizes.count), "recurrentSequence: time \(time) is shorter than the longest sequence (\(plan.batchSizes.count))")
+    if case .padded(let time, _) = layout {
+        checkShape(time >= plan.batchSizes.count, "recurrentSequence: time \(time) is shorter than the longest sequence (\(plan.batchSizes.count))")
+    }
     for direction in directions { checkDirection(mode, direction, plan: plan) }
     let hidden = directions[0].weightHH.shape[1]
     let lstm = mode == .lstm
     let stateCount = batch * hidden
     let width = directions.count * hidden
-    let outputCount = batch * time * width
+    let outputCount = layout.rowCount(plan) * width
     let stateBlock = stateCount * (lstm ? 2 : 1)
-    // Where each packed row's hidden state goes in the padded output, per direction.
+    // Where each packed row's hidden state goes in the output, per direction.
     let placements = directions.indices.map { d in
-        plan.paddedRows(time: time, batchFirst: batchFirst, reversed: d == 1).map { $0 * width + d * hidden }
+        (layout.rows(plan, reversed: d == 1) ?? Array(0..<rows)).map { $0 * width + d * hidden }
     }
     let inputs = directions.flatMap(\.tensors)
     let recording = Tensor.shouldRecord(inputs)
@@ -147,7 +150,7 @@ package func recurrentSequence<Scalar>(
             return [Tensor.zeros(stateShape)]
         }
     }
-    let outputShape = batchFirst ? [batch, time, width] : [time, batch, width]
+    let outputShape = layout.shape(plan, width: width)
     let starts = directions.indices.map { d in d * stateBlock }
     return RecurrentSequenceResult(
         output: output.reshaped(outputShape),

@@ -58,4 +58,52 @@ package struct StepPlan: Sendable, Equatable {
         }
         return inverse
     }
+
+    /// For each packed row of the schedule run in reverse (step `t` of a sequence of length
+    /// `L` is its position `L - 1 - t`), the packed row of the forward layout holding that
+    /// position. Reading packed data through it runs each sequence backward from its own
+    /// last step, and writing through it puts the reverse direction's outputs back in place.
+    package func reversedPackedRows() -> [Int] {
+        var rows = [Int](repeating: 0, count: rowCount)
+        for (t, size) in batchSizes.enumerated() {
+            for rank in 0..<size {
+                rows[offsets[t] + rank] = offsets[lengths[order[rank]] - 1 - t] + rank
+            }
+        }
+        return rows
+    }
+}
+
+/// Where the rows of a variable-length batch live: a padded tensor flattened to
+/// `[batch·time, ...]` (`batchFirst`) or `[time·batch, ...]`, or packed rows
+/// `[sum of lengths, ...]` in `StepPlan` order (the layout of `PackedSequence.data`).
+package enum SequenceLayout: Sendable, Equatable {
+    case padded(time: Int, batchFirst: Bool)
+    case packed
+
+    /// The number of rows of the layout for `plan`'s batch.
+    package func rowCount(_ plan: StepPlan) -> Int {
+        switch self {
+        case .padded(let time, _): return plan.batch * time
+        case .packed: return plan.rowCount
+        }
+    }
+
+    /// The shape of a tensor with `width` features per row in this layout.
+    package func shape(_ plan: StepPlan, width: Int) -> [Int] {
+        switch self {
+        case .padded(let time, let batchFirst): return batchFirst ? [plan.batch, time, width] : [time, plan.batch, width]
+        case .packed: return [plan.rowCount, width]
+        }
+    }
+
+    /// For each packed row of `plan`'s schedule (run in reverse per sequence when
+    /// `reversed`), the row of this layout it reads; `nil` when that is the identity (packed
+    /// and forward).
+    package func rows(_ plan: StepPlan, reversed: Bool) -> [Int]? {
+        switch self {
+        case .padded(let time, let batchFirst): return plan.paddedRows(time: time, batchFirst: batchFirst, reversed: reversed)
+        case .packed: return reversed ? plan.reversedPackedRows() : nil
+        }
+    }
 }

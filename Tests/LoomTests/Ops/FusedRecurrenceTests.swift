@@ -88,7 +88,7 @@ import Testing
             let plan = StepPlan(lengths: [2, 2, 2])
             let direction = RecurrentDirectionInput(projected: Tensor<Double>.zeros([6, 2]), rowIndex: [0, 2, 1, 3, 4, 5],
                                                     h0: Tensor.zeros([3, 2]), c0: nil, weightHH: Tensor.zeros([2, 2]), biasHH: nil)
-            _ = recurrentSequence(.rnnTanh, directions: [direction], plan: plan, time: 2, batchFirst: true)
+            _ = recurrentSequence(.rnnTanh, directions: [direction], plan: plan, layout: .padded(time: 2, batchFirst: true))
         }
     }
 
@@ -105,7 +105,7 @@ import Testing
         let report = gradientCheck([projected, h0, c0, w, b]) { xs in
             let direction = RecurrentDirectionInput(projected: xs[0], h0: xs[1], c0: mode == .lstm ? xs[2] : nil,
                                                     weightHH: xs[3], biasHH: xs[4])
-            let r = recurrentSequence(mode, directions: [direction], plan: plan, time: 5, batchFirst: true)
+            let r = recurrentSequence(mode, directions: [direction], plan: plan, layout: .padded(time: 5, batchFirst: true))
             return Tensor.cat([r.output.flattened(), r.hN[0].flattened()] + r.cN.map { $0.flattened() }, dim: 0)
         }
         #expect(report.passed, "\(report)")

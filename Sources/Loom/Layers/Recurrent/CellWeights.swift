@@ -58,7 +58,7 @@ public struct CellWeights<Scalar: TensorScalar> {
         let direction = RecurrentDirectionInput(projected: projectInput(x), h0: state.h, c0: state.c,
                                                 weightHH: weightHH, biasHH: biasHH)
         let result = recurrentSequence(mode, directions: [direction], plan: StepPlan(lengths: [Int](repeating: 1, count: batch)),
-                                       time: 1, batchFirst: true)
+                                       layout: .packed)
         return RecurrentState(h: result.hN[0], c: mode == .lstm ? result.cN[0] : nil)
     }
 

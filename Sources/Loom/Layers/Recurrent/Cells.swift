@@ -60,20 +60,32 @@ public struct LSTMCell<Scalar: TensorScalar>: Module {
 
     /// A cell with PyTorch's initialization drawn from `generator`.
     public init(inputSize: Int, hiddenSize: Int, bias: Bool = true, using generator: inout RandomGenerator) {
+        self.init(inputSize: inputSize, hiddenSize: hiddenSize, bias: bias, projSize: 0, using: &generator)
+    }
+
+    /// A cell whose hidden state is projected to `projSize` features (`weight_hr`
+    /// `[projSize, hiddenSize]`), as each layer of `LSTM(projSize:)`; no projection for 0.
+    init(inputSize: Int, hiddenSize: Int, bias: Bool, projSize: Int, using generator: inout RandomGenerator) {
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
-        weights = CellWeights(mode: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, projSize: 0, bias: bias, using: &generator)
+        weights = CellWeights(mode: .lstm, inputSize: inputSize, hiddenSize: hiddenSize, projSize: projSize, bias: bias,
+                              using: &generator)
     }
+
+    /// The size of the hidden state `h`: the projection's size when the cell has one, else
+    /// `hiddenSize`.
+    var projectedSize: Int { weights.weightHR?.shape[0] ?? hiddenSize }
 
     /// One step: `x` `[B, inputSize]`, `state` `(h, c)` each `[B, hiddenSize]` (zeros when
     /// `nil`) → the new `(h, c)`.
     public func callAsFunction(_ x: Tensor<Scalar>, _ state: (h: Tensor<Scalar>, c: Tensor<Scalar>)? = nil) -> (h: Tensor<Scalar>, c: Tensor<Scalar>) {
-        let start = CellInput.check("LSTMCell", x: x, h: state?.h, c: state?.c, needsC: true, inputSize: inputSize, hiddenSize: hiddenSize, outSize: hiddenSize)
+        let start = CellInput.check("LSTMCell", x: x, h: state?.h, c: state?.c, needsC: true, inputSize: inputSize, hiddenSize: hiddenSize,
+                                    outSize: projectedSize)
         let next = weights.cellStep(.lstm, x: x, state: start, implementation: implementation)
         return (next.h, next.c!)
     }
 
-    /// Visits `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
+    /// Visits `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh` (and `weight_hr` with a projection).
     public mutating func visit(_ visitor: ModuleVisitor<Scalar>) {
         weights.visit(visitor, suffix: "")
     }

@@ -9,6 +9,10 @@
 /// direction reads each sequence backward from its own last step. Parameters are named
 /// `layers.{layer}.forward.*` and `layers.{layer}.reverse.*`, followed by the cell's own
 /// names.
+///
+/// This is the engine of every recurrent layer: `LSTM`, `GRU` and `RNN` are `Recurrence`s
+/// of built-in cells, which run as the fused recurrence op (one op per layer); any other
+/// cell's step is captured and replayed (see `stepExecution`).
 public struct Recurrence<Cell: RecurrentCell>: Module {
     public typealias Scalar = Cell.Scalar
 
@@ -21,7 +25,8 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
     /// Whether dropout is active (`train()` / `eval()` set it).
     public var training = true
     /// How each cell's step runs: captured into a program and replayed (the default, with
-    /// op-by-op evaluation for a step the capture cannot express), or op by op.
+    /// op-by-op evaluation for a step the capture cannot express), or op by op. Built-in
+    /// cells with `implementation: .fused` run as the fused recurrence op either way.
     public var stepExecution: StepExecution = .captured
     /// The number of features per step of the input.
     public let inputSize: Int
@@ -64,7 +69,7 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
     ///   - lengths: the real length of each sequence, in batch order.
     ///   - initialStates: per layer and direction (index `layer · directions + direction`),
     ///     the state in batch order; `nil` for the cells' `zeroState`.
-    ///   - generator: draws the dropout masks between layers.
+    ///   - generator: draws the dropout masks between layers (over the padded layout).
     /// - Returns: the output in the input's layout with `outputSize` features, zeros past
     ///   each length; and per layer and direction, each sequence's final state in batch order
     ///   (its initial state for a zero length; for the reverse direction, the state after
@@ -74,80 +79,37 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
                                using generator: inout RandomGenerator) throws
         -> (output: Tensor<Scalar>, states: [[Tensor<Scalar>]]) {
         checkShape(input.rank == 3, "Recurrence expects a rank-3 padded input, got \(input.shape)")
-        let time = batchFirst ? input.shape[1] : input.shape[0]
-        let packed = try packPaddedSequence(input, lengths: lengths, batchFirst: batchFirst)
-        let result = run(packed, initialStates: initialStates, using: &generator)
-        return (padPackedSequence(result.output, batchFirst: batchFirst, totalLength: time).padded, result.states)
+        let (batch, time) = batchFirst ? (input.shape[0], input.shape[1]) : (input.shape[1], input.shape[0])
+        try SequenceLengthError.validate(lengths, batch: batch, time: time, in: "Recurrence")
+        return run(input, layout: .padded(time: time, batchFirst: batchFirst), plan: StepPlan(lengths: lengths),
+                   initialStates: initialStates, using: &generator)
     }
 
     /// Runs over a packed batch and returns the output packed the same way, with the final
-    /// states as for the padded form.
+    /// states as for the padded form. Dropout masks between layers are drawn over the packed
+    /// rows.
     public func callAsFunction(_ input: PackedSequence<Scalar>, initialStates: [[Tensor<Scalar>]]? = nil,
                                using generator: inout RandomGenerator) -> (output: PackedSequence<Scalar>, states: [[Tensor<Scalar>]]) {
-        run(input, initialStates: initialStates, using: &generator)
-    }
-
-    private func run(_ input: PackedSequence<Scalar>, initialStates: [[Tensor<Scalar>]]?,
-                     using generator: inout RandomGenerator) -> (output: PackedSequence<Scalar>, states: [[Tensor<Scalar>]]) {
-        let batch = input.sortedIndices.count
-        if let initialStates {
-            checkShape(initialStates.count == numLayers * directions,
-                       "Recurrence: \(initialStates.count) initial states for \(numLayers) layers × \(directions) directions")
-        }
-        let sorted = IntTensor(shape: [batch], scalars: input.sortedIndices)
-        let unsorted = IntTensor(shape: [batch], scalars: input.unsortedIndices)
-        var data = input.data
-        var finalStates: [[Tensor<Scalar>]] = []
-        for (layer, layerCells) in cells.enumerated() {
-            var outputs: [Tensor<Scalar>] = []
-            for (direction, cell) in layerCells.enumerated() {
-                // States run in sorted order; the caller's come in batch order.
-                let start = initialStates?[layer * directions + direction].map { $0.indexSelect(dim: 0, index: sorted) }
-                    ?? cell.zeroState(batchSize: batch)
-                let (output, final) = runDirection(cell, data, batchSizes: input.batchSizes, start: start, reversed: direction == 1)
-                outputs.append(output)
-                finalStates.append(final.map { $0.indexSelect(dim: 0, index: unsorted) })
-            }
-            data = outputs.count == 1 ? outputs[0] : Tensor.cat(outputs, dim: 1)
-            if layer < numLayers - 1 && dropout > 0 && training {
-                data = data.dropout(p: dropout, using: &generator)
-            }
-        }
-        let output = PackedSequence(data: data, batchSizes: input.batchSizes, sortedIndices: input.sortedIndices,
+        let plan = StepPlan(lengths: input.lengths)
+        checkShape(plan.order == input.sortedIndices && plan.batchSizes == input.batchSizes,
+                   "Recurrence: the PackedSequence's order is not the one packing gives its lengths")
+        let result = run(input.data, layout: .packed, plan: plan, initialStates: initialStates, using: &generator)
+        let output = PackedSequence(data: result.output, batchSizes: input.batchSizes, sortedIndices: input.sortedIndices,
                                     unsortedIndices: input.unsortedIndices)
-        return (output, finalStates)
-    }
-
-    /// One layer and direction over packed rows: the captured step program when the cell's
-    /// step can be captured (and `stepExecution` allows it), else op by op.
-    private func runDirection(_ cell: Cell, _ data: Tensor<Scalar>, batchSizes: [Int], start: [Tensor<Scalar>], reversed: Bool)
-        -> (Tensor<Scalar>, [Tensor<Scalar>]) {
-        let fused = (cell as? any FusedStepCell)?.implementation == .fused
-        if stepExecution == .captured, !fused, let first = batchSizes.first, first > 0 {
-            let sample = data.detached().narrow(dim: 0, start: 0, length: first)
-            let parameters = cell.parameters()
-            switch StepProgram.capture(cell, parameters: parameters, input: sample,
-                                       state: start.map { $0.detached().narrow(dim: 0, start: 0, length: first) }) {
-            case .success(let program):
-                return capturedSequence(program, parameters: parameters, data: data, batchSizes: batchSizes,
-                                        batch: start.first?.shape[0] ?? first, reversed: reversed, start: start)
-            case .failure(let failure):
-                warnStepCaptureFallback(cell: Cell.self, reason: failure.reason)
-            }
-        }
-        return reversed ? Self.reverse(cell, data, batchSizes: batchSizes, start: start)
-                        : Self.forward(cell, data, batchSizes: batchSizes, start: start)
+        return (output, result.states)
     }
 
     /// Whether every cell's step can be captured (see `StepExecution.captured`), found by
-    /// capturing each cell's step on a batch of two zero rows; or the first reason one cannot.
+    /// capturing each cell's step on a batch of two zero rows; or the first reason one cannot;
+    /// `.fused` when the first layer's cells are built-in cells running the fused recurrence.
     public func captureStatus() -> StepCaptureStatus {
         var result = StepCaptureStatus.captured(instructions: 0, hoisted: 0)
         var size = inputSize
         for (layer, layerCells) in cells.enumerated() {
             for (direction, cell) in layerCells.enumerated() {
-                if (cell as? any FusedStepCell)?.implementation == .fused {
-                    return .opByOp(reason: "the built-in cell's step is one fused op (set its implementation to .composed to capture it)")
+                if fusedLayer(layer) != nil {
+                    if layer == 0 && direction == 0 { result = .fused }
+                    continue
                 }
                 let input = Tensor<Scalar>.zeros([2, size])
                 switch StepProgram.capture(cell, parameters: cell.parameters(), input: input, state: cell.zeroState(batchSize: 2)) {
@@ -164,63 +126,6 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
             size = layerCells.count * (layerCells.first?.outputSize ?? 0)
         }
         return result
-    }
-
-    /// The forward direction over packed rows: at step `t` the first `batchSizes[t]` rows (in
-    /// sorted order) step; the rows that have ended are set aside with their final state.
-    /// Returns the packed output and the final states in sorted order.
-    private static func forward(_ cell: Cell, _ data: Tensor<Scalar>, batchSizes: [Int], start: [Tensor<Scalar>])
-        -> (Tensor<Scalar>, [Tensor<Scalar>]) {
-        let batch = start.first?.shape[0] ?? 0
-        var state = start.map { $0.narrow(dim: 0, start: 0, length: batchSizes.first ?? 0) }
-        // Rows that never step (length zero) and rows that have ended, from the last row up.
-        var ended: [[Tensor<Scalar>]] = []
-        if let first = batchSizes.first, first < batch {
-            ended.append(start.map { $0.narrow(dim: 0, start: first, length: batch - first) })
-        }
-        var outputs: [Tensor<Scalar>] = []
-        var offset = 0
-        for active in batchSizes {
-            if active < state[0].shape[0] {
-                let running = state[0].shape[0]
-                ended.append(state.map { $0.narrow(dim: 0, start: active, length: running - active) })
-                state = state.map { $0.narrow(dim: 0, start: 0, length: active) }
-            }
-            let step = cell(data.narrow(dim: 0, start: offset, length: active), state: state)
-            outputs.append(step.output)
-            state = step.state
-            offset += active
-        }
-        let final = state.indices.map { i in Tensor.cat([state[i]] + ended.reversed().map { $0[i] }, dim: 0) }
-        return (outputs.isEmpty ? Tensor.zeros([0, cell.outputSize]) : Tensor.cat(outputs, dim: 0), final)
-    }
-
-    /// The reverse direction: steps from the last down to 0; a sequence joins with its
-    /// initial state at its own last step, so each one is read backward from its end.
-    private static func reverse(_ cell: Cell, _ data: Tensor<Scalar>, batchSizes: [Int], start: [Tensor<Scalar>])
-        -> (Tensor<Scalar>, [Tensor<Scalar>]) {
-        let batch = start.first?.shape[0] ?? 0
-        var offsets: [Int] = []
-        var total = 0
-        for active in batchSizes { offsets.append(total); total += active }
-        var state: [Tensor<Scalar>] = start.map { $0.narrow(dim: 0, start: 0, length: 0) }
-        var outputs = [Tensor<Scalar>](repeating: Tensor.zeros([0, cell.outputSize]), count: batchSizes.count)
-        for t in batchSizes.indices.reversed() {
-            let active = batchSizes[t], running = state[0].shape[0]
-            if active > running {
-                state = state.indices.map { i in
-                    Tensor.cat([state[i], start[i].narrow(dim: 0, start: running, length: active - running)], dim: 0)
-                }
-            }
-            let step = cell(data.narrow(dim: 0, start: offsets[t], length: active), state: state)
-            outputs[t] = step.output
-            state = step.state
-        }
-        let stepped = state[0].shape[0]
-        let final = state.indices.map { i in
-            stepped < batch ? Tensor.cat([state[i], start[i].narrow(dim: 0, start: stepped, length: batch - stepped)], dim: 0) : state[i]
-        }
-        return (outputs.isEmpty ? Tensor.zeros([0, cell.outputSize]) : Tensor.cat(outputs, dim: 0), final)
     }
 
     /// Visits every cell under `layers.{layer}.forward` / `layers.{layer}.reverse`, and the

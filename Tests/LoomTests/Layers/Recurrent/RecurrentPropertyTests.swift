@@ -232,6 +232,64 @@ import Testing
         expectClose(rnnPacked.hN, rnnPadded.hN, "RNN: h_n")
     }
 
+    /// The fused layers read and write a packed batch in place: the same output, final states
+    /// and gradients (input and every weight) as the padded batch, for unequal lengths with a
+    /// zero and for a batch whose sequences all have the full length (where the reverse
+    /// direction reads the packed rows through a row index instead of gathering them).
+    @Test(arguments: [[2, 4, 0, 4, 1], [3, 3, 3]])
+    func fusedLayersRunPackedBatchesInPlace(lengths: [Int]) throws {
+        var generator = RandomGenerator(seed: 710)
+        let time = lengths.max()!
+        let x = randomNormal([time, lengths.count, 3], seed: 711)
+        func compare<Cell: BuiltInRecurrentCell>(_ layer: RecurrentLayer<Cell>, _ name: String,
+                                                  run: (RecurrentLayer<Cell>, Tensor<Double>, Bool) throws -> (Tensor<Double>, [Tensor<Double>]))
+            rethrows where Cell.Scalar == Double {
+            #expect(layer.recurrence.captureStatus() == .fused, "\(name) must run the fused recurrence")
+            var results: [(output: Tensor<Double>, states: [Tensor<Double>], grads: [Tensor<Double>])] = []
+            for packed in [true, false] {
+                var copy = layer
+                copy.updateParameters { _, tensor in tensor = tensor.detached().requiringGrad() }
+                let input = x.requiringGrad()
+                let (output, states) = try run(copy, input, packed)
+                let weights = randomNormal(output.shape, seed: 712)
+                ((output * weights).sum() + states.map { $0.sum() }.reduce(Tensor(0), +)).backward()
+                results.append((output, states, [input.grad!] + copy.parameters().map { $0.grad! }))
+            }
+            expectClose(results[0].output, results[1].output, "\(name): output")
+            for (a, b) in zip(results[0].states, results[1].states) { expectClose(a, b, "\(name): final state") }
+            for (i, (a, b)) in zip(results[0].grads, results[1].grads).enumerated() {
+                expectClose(a, b, "\(name): gradient \(i) (0 is the input)")
+            }
+        }
+        let lstm = LSTM<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, using: &generator)
+        try compare(lstm, "LSTM") { layer, input, packed in
+            if packed {
+                let r = layer(try packPaddedSequence(input, lengths: lengths, batchFirst: false))
+                return (padPackedSequence(r.output, batchFirst: false, totalLength: time).padded, [r.hN, r.cN])
+            }
+            let r = try layer(input, lengths: lengths)
+            return (r.output, [r.hN, r.cN])
+        }
+        let gru = GRU<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, using: &generator)
+        try compare(gru, "GRU") { layer, input, packed in
+            if packed {
+                let r = layer(try packPaddedSequence(input, lengths: lengths, batchFirst: false))
+                return (padPackedSequence(r.output, batchFirst: false, totalLength: time).padded, [r.hN])
+            }
+            let r = try layer(input, lengths: lengths)
+            return (r.output, [r.hN])
+        }
+        let rnn = RNN<Double>(inputSize: 3, hiddenSize: 4, nonlinearity: .relu, bidirectional: true, using: &generator)
+        try compare(rnn, "RNN") { layer, input, packed in
+            if packed {
+                let r = layer(try packPaddedSequence(input, lengths: lengths, batchFirst: false))
+                return (padPackedSequence(r.output, batchFirst: false, totalLength: time).padded, [r.hN])
+            }
+            let r = try layer(input, lengths: lengths)
+            return (r.output, [r.hN])
+        }
+    }
+
     @Test func packedLayoutIsPyTorchs() throws {
         // Batch-first [3, 3, 1] holding 10·b + t; lengths [2, 3, 1] sort to sequences 1, 0, 2.
         let x = Tensor<Double>(shape: [3, 3, 1], scalars: (0..<3).flatMap { b in (0..<3).map { t in Double(10 * b + t) } })

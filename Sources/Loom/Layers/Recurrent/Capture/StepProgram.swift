@@ -136,6 +136,9 @@ public enum StepCaptureStatus: Equatable, Sendable {
     case captured(instructions: Int, hoisted: Int)
     /// A cell's step runs op by op, for `reason`.
     case opByOp(reason: String)
+    /// The cells are built-in cells that run as the hand-written fused recurrence (one op per
+    /// layer), which needs no capture.
+    case fused
 }
 
 /// Prints, once per cell type and reason and only in debug builds, that a cell runs op by op.
