@@ -68,11 +68,14 @@ enum Help {
                   previous symbol plus the previous context → LSTMCell(320 → 256), h0 =
                   tanh(Linear(256, 256)(final states)); additive attention (128) over the
                   encoder outputs, masked by length; Linear(512, V) over [h; context].
-                  Teacher forcing, masked cross-entropy; Adam lr 2e-3; batch 64; clip 5.0.
-                  Decoding: greedy and beam search (--beam), at most len(form) + 11 steps.
-                  Reports the lowercase baseline, the lexicon, greedy, beam, lexicon +
+                  Edit classes: Linear(256, 3)(final states) says whether the lemma is
+                  the form, the form lowercased, or spelled by the decoder. Teacher
+                  forcing, masked cross-entropy plus the edit classes' cross-entropy;
+                  Adam lr 2e-3; batch 64; clip 5.0. Decoding: greedy and beam search
+                  (--beam), at most len(form) + 11 steps. Reports the lowercase
+                  baseline, the lexicon, greedy, beam, edit + beam, lexicon + edit +
                   beam, the unseen (form, upos) tokens and the decode time. Metric: token
-                  accuracy of lexicon + beam (greedy per epoch on dev). Epochs: 12
+                  accuracy of lexicon + edit + beam (greedy per epoch on dev). Epochs: 12
                   embedded (a generated inflection corpus), 10 with --data.
 
     OPTIONS

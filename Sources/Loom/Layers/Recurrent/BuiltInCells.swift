@@ -75,15 +75,10 @@ extension GRUCell: RecurrentCell {
     }
 }
 
-extension RNNCell: BuiltInRecurrentCell {
-    /// `h0` `[layers · directions, batch, hiddenSize]`.
-    public typealias LayerState = Tensor<Scalar>
-    /// The output and `hN`.
-    public typealias LayerOutput = (output: Tensor<Scalar>, hN: Tensor<Scalar>)
-    /// The packed output and `hN`.
-    public typealias PackedLayerOutput = (output: PackedSequence<Scalar>, hN: Tensor<Scalar>)
-    /// `"RNN"`.
-    public static var layerName: String { "RNN" }
+/// The layer-facing parts shared by the cells whose state is `h` alone (RNN, GRU): the layer
+/// takes `h0` and returns `(output, hN)`.
+extension BuiltInRecurrentCell where LayerState == Tensor<Scalar>, LayerOutput == (output: Tensor<Scalar>, hN: Tensor<Scalar>),
+    PackedLayerOutput == (output: PackedSequence<Scalar>, hN: Tensor<Scalar>) {
     /// `["h0"]`.
     public static var stateNames: [String] { ["h0"] }
     /// `[h0]`.
@@ -96,6 +91,17 @@ extension RNNCell: BuiltInRecurrentCell {
     }
 }
 
+extension RNNCell: BuiltInRecurrentCell {
+    /// `h0` `[layers · directions, batch, hiddenSize]`.
+    public typealias LayerState = Tensor<Scalar>
+    /// The output and `hN`.
+    public typealias LayerOutput = (output: Tensor<Scalar>, hN: Tensor<Scalar>)
+    /// The packed output and `hN`.
+    public typealias PackedLayerOutput = (output: PackedSequence<Scalar>, hN: Tensor<Scalar>)
+    /// `"RNN"`.
+    public static var layerName: String { "RNN" }
+}
+
 extension GRUCell: BuiltInRecurrentCell {
     /// `h0` `[layers · directions, batch, hiddenSize]`.
     public typealias LayerState = Tensor<Scalar>
@@ -105,16 +111,6 @@ extension GRUCell: BuiltInRecurrentCell {
     public typealias PackedLayerOutput = (output: PackedSequence<Scalar>, hN: Tensor<Scalar>)
     /// `"GRU"`.
     public static var layerName: String { "GRU" }
-    /// `["h0"]`.
-    public static var stateNames: [String] { ["h0"] }
-    /// `[h0]`.
-    public static func stateTensors(_ state: LayerState) -> [Tensor<Scalar>] { [state] }
-    /// `(output, hN)`.
-    public static func layerOutput(_ output: Tensor<Scalar>, finalStates: [Tensor<Scalar>]) -> LayerOutput { (output, finalStates[0]) }
-    /// `(output, hN)`.
-    public static func layerOutput(_ output: PackedSequence<Scalar>, finalStates: [Tensor<Scalar>]) -> PackedLayerOutput {
-        (output, finalStates[0])
-    }
 }
 
 extension LSTMCell: BuiltInRecurrentCell {

@@ -126,3 +126,30 @@ struct LemmaSymbols {
         String(String.UnicodeScalarView(vocabulary.decode(symbols)))
     }
 }
+
+/// How a lemma is made from its form: the classes of the model's edit classifier (the
+/// design of Stanza's lemmatizer). Most unseen forms of EWT (URLs, numbers, names) are their
+/// own lemma, and a character decoder copying a long string can drift; the classifier lets
+/// the model answer "the form itself" or "the form lowercased" without spelling it.
+enum LemmaEdit: Int, CaseIterable {
+    /// The decoder spells the lemma.
+    case spell = 0
+    /// The lemma is the form.
+    case identity = 1
+    /// The lemma is the form lowercased (and differs from the form).
+    case lowercase = 2
+
+    /// The class of a training pair.
+    init(form: String, lemma: String) {
+        self = lemma == form ? .identity : lemma == form.lowercased() ? .lowercase : .spell
+    }
+
+    /// The lemma of `form` under this edit, or `spelled` (the decoder's answer) for `.spell`.
+    func lemma(of form: String, spelled: String) -> String {
+        switch self {
+        case .spell: return spelled
+        case .identity: return form
+        case .lowercase: return form.lowercased()
+        }
+    }
+}

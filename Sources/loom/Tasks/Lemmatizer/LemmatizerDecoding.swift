@@ -29,9 +29,19 @@ struct LemmaDecoder {
         return batches
     }
 
-    /// The lemma of every pair: greedy for `beamWidth` 0, else beam search of that width.
-    func lemmas(of keys: [LemmaKey], beamWidth: Int) throws -> [String] {
-        var results = [String](repeating: "", count: keys.count)
+    /// The answer for one pair: the decoder's spelling and the edit classifier's class.
+    struct Answer {
+        var spelled: String
+        var edit: LemmaEdit
+
+        /// The lemma of `form`: the edit's, or the spelling for `.spell`.
+        func lemma(of form: String) -> String { edit.lemma(of: form, spelled: spelled) }
+    }
+
+    /// The answer for every pair: spelled greedily for `beamWidth` 0, else by beam search of
+    /// that width.
+    func lemmas(of keys: [LemmaKey], beamWidth: Int) throws -> [Answer] {
+        var results = [Answer](repeating: Answer(spelled: "", edit: .spell), count: keys.count)
         let inputLengths = keys.map { $0.form.unicodeScalars.count }
         let order = keys.indices.sorted { inputLengths[$0] != inputLengths[$1] ? inputLengths[$0] < inputLengths[$1] : $0 < $1 }
         try withoutGradient {
@@ -39,7 +49,8 @@ struct LemmaDecoder {
                 let batch = positions.map { keys[$0] }
                 let inputs = Batching.pad(batch.map(symbols.encoderInput))
                 let maxSteps = inputs.lengths.map { $0 + 10 }
-                let (memory, state) = try model.encode(inputs)
+                let (memory, state, editLogits) = try model.encode(inputs)
+                let edits = editLogits.argmax(dim: 1).scalars.map { LemmaEdit(rawValue: $0)! }
                 let decoded: [SearchResult]
                 if beamWidth == 0 {
                     let search = GreedySearch(startSymbol: symbols.start, endSymbol: symbols.end)
@@ -53,7 +64,9 @@ struct LemmaDecoder {
                         try model.step(previous, state, hypotheses)
                     }
                 }
-                for (position, result) in zip(positions, decoded) { results[position] = symbols.text(of: result.symbols) }
+                for (index, (position, result)) in zip(positions, decoded).enumerated() {
+                    results[position] = Answer(spelled: symbols.text(of: result.symbols), edit: edits[index])
+                }
             }
         }
         return results
@@ -67,11 +80,15 @@ struct LemmaScores {
     var lexiconOnly = 0.0
     var greedy = 0.0
     var beam = 0.0
+    /// The beam's answer where the edit classifier says spell, else the edit's.
+    var editBeam = 0.0
+    /// The lexicon for seen pairs, else `editBeam`'s answer: the task's final figure.
     var lexiconBeam = 0.0
     /// Tokens whose (form, upos) training never saw, and the accuracies on them.
     var unseenTokens = 0
     var unseenGreedy = 0.0
     var unseenBeam = 0.0
+    var unseenEditBeam = 0.0
     /// Seconds to decode the set's distinct pairs, greedy and with the beam.
     var greedySeconds = 0.0
     var beamSeconds = 0.0
@@ -88,27 +105,32 @@ struct LemmaScores {
             ? greedyAnswers : Dictionary(uniqueKeysWithValues: zip(keys, try decoder.lemmas(of: keys, beamWidth: beamWidth)))
         beamSeconds = beamWidth == 0 ? greedySeconds : monotonicSeconds() - start
         self.tokens = tokens.count
-        var counts = [Int](repeating: 0, count: 7)
+        var counts = [Int](repeating: 0, count: 9)
         for token in tokens {
             let key = token.key
             let lowercase = token.form.lowercased()
             let seen = lexicon?[key]
+            let greedyAnswer = greedyAnswers[key]!.spelled, beamAnswer = beamAnswers[key]!.spelled
+            let edited = beamAnswers[key]!.lemma(of: token.form)
             if lowercase == token.lemma { counts[0] += 1 }
             if (seen ?? lowercase) == token.lemma { counts[1] += 1 }
-            if greedyAnswers[key] == token.lemma { counts[2] += 1 }
-            if beamAnswers[key] == token.lemma { counts[3] += 1 }
-            if (seen ?? beamAnswers[key]) == token.lemma { counts[4] += 1 }
+            if greedyAnswer == token.lemma { counts[2] += 1 }
+            if beamAnswer == token.lemma { counts[3] += 1 }
+            if edited == token.lemma { counts[4] += 1 }
+            if (seen ?? edited) == token.lemma { counts[5] += 1 }
             if seen == nil {
                 unseenTokens += 1
-                if greedyAnswers[key] == token.lemma { counts[5] += 1 }
-                if beamAnswers[key] == token.lemma { counts[6] += 1 }
+                if greedyAnswer == token.lemma { counts[6] += 1 }
+                if beamAnswer == token.lemma { counts[7] += 1 }
+                if edited == token.lemma { counts[8] += 1 }
             }
         }
         let total = Double(max(tokens.count, 1)), unseen = Double(max(unseenTokens, 1))
-        (baseline, lexiconOnly, greedy, beam, lexiconBeam) = (Double(counts[0]) / total, Double(counts[1]) / total,
-                                                          Double(counts[2]) / total, Double(counts[3]) / total,
-                                                          Double(counts[4]) / total)
-        (unseenGreedy, unseenBeam) = (Double(counts[5]) / unseen, Double(counts[6]) / unseen)
+        (baseline, lexiconOnly, greedy, beam) = (Double(counts[0]) / total, Double(counts[1]) / total,
+                                                 Double(counts[2]) / total, Double(counts[3]) / total)
+        (editBeam, lexiconBeam) = (Double(counts[4]) / total, Double(counts[5]) / total)
+        (unseenGreedy, unseenBeam, unseenEditBeam) = (Double(counts[6]) / unseen, Double(counts[7]) / unseen,
+                                                      Double(counts[8]) / unseen)
     }
 
     /// The report lines for the set named `name`.
@@ -118,15 +140,17 @@ struct LemmaScores {
         var lines = ["\(name): \(tokens) tokens; lowercase baseline \(f(baseline))"
                      + (hasLexicon ? ", lexicon \(f(lexiconOnly))" : "")
                      + ", seq2seq greedy \(f(greedy))" + (beamWidth == 0 ? "" : ", seq2seq \(beamName) \(f(beam))")
-                     + (hasLexicon ? ", lexicon + \(beamName) \(f(lexiconBeam))" : "")]
+                     + ", edit + \(beamName) \(f(editBeam))"
+                     + (hasLexicon ? ", lexicon + edit + \(beamName) \(f(lexiconBeam))" : "")]
         if hasLexicon {
             let share = Double(unseenTokens) / Double(max(tokens, 1))
             lines.append("\(name): unseen (form, upos) tokens \(unseenTokens) (\(ProgressFormat.fixed(100 * share, decimals: 1))%), "
-                         + "accuracy greedy \(f(unseenGreedy))" + (beamWidth == 0 ? "" : ", \(beamName) \(f(unseenBeam))"))
+                         + "accuracy greedy \(f(unseenGreedy))" + (beamWidth == 0 ? "" : ", \(beamName) \(f(unseenBeam))")
+                         + ", edit + \(beamName) \(f(unseenEditBeam))")
         }
         return lines
     }
 
-    /// The task's final figure: lexicon + beam with a lexicon, else the beam alone.
-    func finalAccuracy(hasLexicon: Bool) -> Double { hasLexicon ? lexiconBeam : beam }
+    /// The task's final figure: lexicon + edit + beam with a lexicon, else edit + beam.
+    func finalAccuracy(hasLexicon: Bool) -> Double { hasLexicon ? lexiconBeam : editBeam }
 }

@@ -9,6 +9,8 @@ import Loom
 /// - Decoder step: `LSTMCell(64 + 256 → 256)` on `[embedding(previous); context]` (input
 ///   feeding), then attention of `h` over the encoder outputs (size 128, masked past each
 ///   length) and `logits = output([h; context])`.
+/// - Edit classifier: `edit([h_fwd_final; h_bwd_final])` → logits over `LemmaEdit`'s three
+///   classes (spell, identity, lowercase), trained jointly with the decoder.
 struct LemmatizerModel: Module {
     var embedding: Embedding<Float>
     var encoder: LSTM<Float>
@@ -16,6 +18,7 @@ struct LemmatizerModel: Module {
     var decoder: LSTMCell<Float>
     var attention: AdditiveAttention<Float>
     var output: Linear<Float>
+    var edit: Linear<Float>
 
     init(symbolCount: Int, embeddingSize: Int, hiddenSize: Int, attentionSize: Int, using generator: inout RandomGenerator) {
         let encoded = 2 * hiddenSize, decoderSize = 2 * hiddenSize
@@ -25,6 +28,7 @@ struct LemmatizerModel: Module {
         decoder = LSTMCell(inputSize: embeddingSize + encoded, hiddenSize: decoderSize, using: &generator)
         attention = AdditiveAttention(querySize: decoderSize, keySize: encoded, attentionSize: attentionSize, using: &generator)
         output = Linear(decoderSize + encoded, symbolCount, using: &generator)
+        edit = Linear(encoded, LemmaEdit.allCases.count, using: &generator)
     }
 
     mutating func visit(_ visitor: ModuleVisitor<Float>) {
@@ -34,6 +38,7 @@ struct LemmatizerModel: Module {
         visitor.module("decoder", &decoder)
         visitor.module("attention", &attention)
         visitor.module("output", &output)
+        visitor.module("edit", &edit)
     }
 
     /// What every decoder step of a batch reads: the encoder outputs `[B, S, 256]`, their
@@ -75,14 +80,16 @@ struct LemmatizerModel: Module {
         }
     }
 
-    /// Encodes a padded batch of encoder inputs: the memory and the decoder's start state.
-    func encode(_ inputs: PaddedBatch) throws -> (memory: Memory, state: State) {
+    /// Encodes a padded batch of encoder inputs: the memory, the decoder's start state and
+    /// the edit classifier's logits `[B, 3]`.
+    func encode(_ inputs: PaddedBatch) throws -> (memory: Memory, state: State, editLogits: Tensor<Float>) {
         let (outputs, hN, _) = try encoder(embedding(inputs.values), lengths: inputs.lengths)
         let final = Tensor.cat([hN.select(dim: 0, index: 0), hN.select(dim: 0, index: 1)], dim: 1)
         let h = bridge(final).tanh()
         let batch = inputs.lengths.count
         let state = State(h: h, c: Tensor.zeros([batch, decoder.hiddenSize]), context: Tensor.zeros([batch, outputs.shape[2]]))
-        return (Memory(outputs: outputs, projectedKeys: attention.projectKeys(outputs), lengths: inputs.lengths), state)
+        let memory = Memory(outputs: outputs, projectedKeys: attention.projectKeys(outputs), lengths: inputs.lengths)
+        return (memory, state, edit(final))
     }
 
     /// The recurrent part of a decoder step: the embedded previous symbols `[B, 64]` → the
@@ -101,17 +108,18 @@ struct LemmatizerModel: Module {
     }
 
     /// The teacher-forced loss of a batch: cross-entropy of every target symbol (the lemma's
-    /// symbols and `</s>`), averaged over the target symbols.
+    /// symbols and `</s>`), averaged over the target symbols, plus the edit classifier's
+    /// cross-entropy against `edits` (one class per item), averaged over the items.
     ///
     /// The batch must be sorted by target length, longest first. Step t then runs only the
     /// rows whose targets are longer than t (a prefix of the batch, shrinking as targets
     /// end), the way a packed sequence runs a recurrent layer: the padded steps of the
     /// other rows would only feed ignored targets, so the loss and its gradients are those
     /// of the padded batch with padding ignored, without computing the padding.
-    func loss(inputs: PaddedBatch, decoderInputs: PaddedBatch, targets: PaddedBatch) throws -> Tensor<Float> {
+    func loss(inputs: PaddedBatch, decoderInputs: PaddedBatch, targets: PaddedBatch, edits: [LemmaEdit]) throws -> Tensor<Float> {
         let lengths = targets.lengths
         precondition(zip(lengths, lengths.dropFirst()).allSatisfy { $0 >= $1 }, "LemmatizerModel.loss: sort the batch by target length")
-        let (fullMemory, start) = try encode(inputs)
+        let (fullMemory, start, editLogits) = try encode(inputs)
         var state = start, memory = fullMemory, active = lengths.count
         // The embedding of the decoder inputs runs once for all steps, the output layer once
         // after the loop, over the rows of all steps.
@@ -129,5 +137,6 @@ struct LemmatizerModel: Module {
             for row in 0..<rows { packedTargets.append(targets.values[row, t]) }
         }
         return crossEntropy(output(Tensor.cat(readouts, dim: 0)), IntTensor(packedTargets))
+            + crossEntropy(editLogits, IntTensor(edits.map(\.rawValue)))
     }
 }

@@ -39,6 +39,7 @@ enum LemmatizerTask {
         let searchName = beamWidth == 0 ? "greedy" : "beam \(beamWidth)"
         print("model: Embedding(\(symbols.count), \(embeddingSize)) → BiLSTM(\(hiddenSize)) → attention (\(Defaults.attentionSize)) "
               + "decoder LSTMCell(\(embeddingSize + 2 * hiddenSize) → \(2 * hiddenSize)) → Linear(\(4 * hiddenSize), \(symbols.count)); "
+              + "edit classes Linear(\(2 * hiddenSize), \(LemmaEdit.allCases.count)); "
               + "\(model.parameterCount) parameters; batch \(batchSize), Adam lr \(optimizer.learningRate), clip \(Defaults.clipNorm), "
               + "\(epochs) epochs, seed \(options.seed); decoding \(searchName)\(lexicon == nil ? "" : " with the lexicon")")
 
@@ -68,13 +69,14 @@ enum LemmatizerTask {
                 let decoderInputs = Batching.pad(lemmas.map { [symbols.start] + $0 })
                 let targets = Batching.padTargets(lemmas.map { $0 + [symbols.end] })
                 try session.trainStep(&model, &optimizer, clipNorm: Defaults.clipNorm, items: targets.lengths.reduce(0, +)) { model in
-                    try model.loss(inputs: inputs, decoderInputs: decoderInputs, targets: targets)
+                    try model.loss(inputs: inputs, decoderInputs: decoderInputs, targets: targets,
+                                   edits: items.map { LemmaEdit(form: $0.form, lemma: $0.lemma) })
                 }
                 try checkpointing.afterStep(epoch: epoch, step: index + 1, batches: batches, model: model, optimizer: optimizer,
                                             generator: generator, session: session)
             }
             model.eval()
-            let answers = try LemmaDecoder(model: model, symbols: symbols).lemmas(of: devKeys, beamWidth: 0)
+            let answers = try LemmaDecoder(model: model, symbols: symbols).lemmas(of: devKeys, beamWidth: 0).map(\.spelled)
             let byKey = Dictionary(uniqueKeysWithValues: zip(devKeys, answers))
             let correct = devTokens.reduce(0) { $0 + (byKey[$1.key] == $1.lemma ? 1 : 0) }
             let accuracy = devTokens.isEmpty ? .nan : Double(correct) / Double(devTokens.count)
@@ -91,7 +93,7 @@ enum LemmatizerTask {
             results += scores.lines("test", beamWidth: beamWidth, hasLexicon: lexicon != nil)
             results.append(decodeTimeLine("test", scores, pairs: LemmaKey.distinct(testTokens).count, beamWidth: beamWidth))
             results.append("test accuracy: \(ProgressFormat.fixed(scores.finalAccuracy(hasLexicon: lexicon != nil), decimals: 4)) "
-                           + "(\(lexicon == nil ? "" : "lexicon + ")\(searchName), \(testTokens.count) tokens)")
+                           + "(\(lexicon == nil ? "" : "lexicon + ")edit + \(searchName), \(testTokens.count) tokens)")
         }
         try session.finish(model: model, results: results, metadata: try description.metadata(), options: options)
     }
