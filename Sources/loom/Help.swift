@@ -132,6 +132,10 @@ enum Help {
       --lexicon on|off   lemmatizer: answer (form, upos) pairs seen in training with their
                          most frequent training lemma (ties to the one seen first), decode
                          the rest (default on)
+      --edit-classes on|off
+                         lemmatizer: the edit classifier (lemma = form, lemma = lowercased
+                         form, or spelled by the decoder); off is the reference set-up
+                         exactly (default on)
 
     SMALLER RUNS (quick experiments and tests; not part of the reference set-up)
       --embedding-size N   embedding width instead of the default

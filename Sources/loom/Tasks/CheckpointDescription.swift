@@ -29,6 +29,8 @@ struct CheckpointDescription: Codable {
     var lexicon: [[String]]?
     /// The lemmatizer's beam width (0: greedy).
     var beam: Int?
+    /// Whether the lemmatizer has its edit classifier (absent means no).
+    var editClasses: Bool?
     /// The lemmatizer's attention size.
     var attentionSize: Int?
     /// The characters in index order (charlm).

@@ -48,13 +48,15 @@ struct TrainOptions {
     var beam: Int?
     /// Whether the lemmatizer answers seen (form, upos) pairs from its lexicon (`--lexicon`).
     var lexicon = true
+    /// Whether the lemmatizer has its edit classifier (`--edit-classes`).
+    var editClasses = true
 
     /// Every option `loom train` accepts.
     static let valueOptions: Set<String> = [
         "--data", "--dev", "--test", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--save", "--plot",
         "--checkpoint-every", "--resume",
         "--max-tokens", "--embedding-size", "--hidden-size", "--limit",
-        "--char-features", "--cell", "--embeddings", "--beam", "--lexicon",
+        "--char-features", "--cell", "--embeddings", "--beam", "--lexicon", "--edit-classes",
     ]
 
     /// The switches (options without a value) `loom train` accepts.
@@ -134,8 +136,12 @@ struct TrainOptions {
             guard value == "on" || value == "off" else { throw ArgumentError("--lexicon \(value): expected on or off") }
             lexicon = value == "on"
         }
-        if (beam != nil || arguments.has("--lexicon")) && task != .lemmatizer {
-            throw ArgumentError("--beam and --lexicon apply only to `loom train lemmatizer`")
+        if let value = try arguments.string("--edit-classes") {
+            guard value == "on" || value == "off" else { throw ArgumentError("--edit-classes \(value): expected on or off") }
+            editClasses = value == "on"
+        }
+        if (beam != nil || arguments.contains("--lexicon") || arguments.contains("--edit-classes")) && task != .lemmatizer {
+            throw ArgumentError("--beam, --lexicon and --edit-classes apply only to `loom train lemmatizer`")
         }
         if let save { try Self.checkWritable(save, flag: "--save") }
         if let plot { try Self.checkWritable(plot, flag: "--plot") }

@@ -64,6 +64,21 @@ import Testing
         #expect(LoomTool.number(after: "test accuracy:", in: run.stdout) == 1, "\(run.stdout)")
     }
 
+    @Test func withoutEditClassesTheModelIsTheReferenceSetUp() throws {
+        let checkpoint = LoomTool.temporaryPath(".safetensors")
+        defer { try? FileManager.default.removeItem(atPath: checkpoint) }
+        let run = try LoomTool.run(["train", "lemmatizer"] + Self.small + LoomTool.lemmatizerFiles
+                                   + ["--edit-classes", "off", "--save", checkpoint])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stdout.contains("edit"), "\(run.stdout)")
+        #expect(run.stdout.contains("(lexicon + beam 2, "), "\(run.stdout)")
+        let names = try SafeTensorsFile(contentsOf: URL(fileURLWithPath: checkpoint)).names
+        #expect(!names.contains { $0.hasPrefix("edit.") } && names.contains("decoder.weight_ih"), "\(names)")
+        let evaluation = try LoomTool.run(["evaluate", "--checkpoint", checkpoint, "--data", LoomTool.lemmatizerFiles[3]])
+        #expect(evaluation.status == 0, "\(evaluation.stderr)")
+        #expect(LoomTool.number(after: "accuracy:", in: evaluation.stdout) == LoomTool.number(after: "test accuracy:", in: run.stdout))
+    }
+
     @Test func greedyOnlyWithBeamZero() throws {
         let run = try LoomTool.run(["train", "lemmatizer"] + Self.small.dropLast(2) + ["--beam", "0"] + LoomTool.lemmatizerFiles)
         #expect(run.status == 0, "\(run.stderr)")
@@ -80,7 +95,11 @@ import Testing
         try expectBadInput(["train", "lemmatizer", "--data", emptyLemma], mentions: "\(emptyLemma):1: LEMMA (column 3) is empty")
         try expectBadInput(["train", "lemmatizer", "--beam", "-1"], mentions: "--beam")
         try expectBadInput(["train", "lemmatizer", "--lexicon", "maybe"], mentions: "--lexicon maybe: expected on or off")
-        try expectBadInput(["train", "tagger", "--beam", "2"], mentions: "--beam and --lexicon apply only to `loom train lemmatizer`")
+        try expectBadInput(["train", "lemmatizer", "--edit-classes", "yes"], mentions: "--edit-classes yes: expected on or off")
+        try expectBadInput(["train", "tagger", "--beam", "2"],
+                           mentions: "--beam, --lexicon and --edit-classes apply only to `loom train lemmatizer`")
+        try expectBadInput(["train", "classifier", "--edit-classes", "off"], mentions: "apply only to `loom train lemmatizer`")
+        try expectBadInput(["train", "tagger", "--lexicon", "off"], mentions: "apply only to `loom train lemmatizer`")
         let missing = LoomTool.temporaryPath(".conllu")
         try expectBadInput(["train", "lemmatizer", "--data", missing], mentions: missing)
     }

@@ -50,7 +50,8 @@ struct LemmaDecoder {
                 let inputs = Batching.pad(batch.map(symbols.encoderInput))
                 let maxSteps = inputs.lengths.map { $0 + 10 }
                 let (memory, state, editLogits) = try model.encode(inputs)
-                let edits = editLogits.argmax(dim: 1).scalars.map { LemmaEdit(rawValue: $0)! }
+                let edits = editLogits?.argmax(dim: 1).scalars.map { LemmaEdit(rawValue: $0)! }
+                    ?? [LemmaEdit](repeating: .spell, count: batch.count)
                 let decoded: [SearchResult]
                 if beamWidth == 0 {
                     let search = GreedySearch(startSymbol: symbols.start, endSymbol: symbols.end)
@@ -134,19 +135,20 @@ struct LemmaScores {
     }
 
     /// The report lines for the set named `name`.
-    func lines(_ name: String, beamWidth: Int, hasLexicon: Bool) -> [String] {
+    func lines(_ name: String, beamWidth: Int, hasLexicon: Bool, hasEdits: Bool) -> [String] {
         func f(_ x: Double) -> String { ProgressFormat.fixed(x, decimals: 4) }
         let beamName = beamWidth == 0 ? "greedy" : "beam \(beamWidth)"
+        let finalName = (hasEdits ? "edit + " : "") + beamName
         var lines = ["\(name): \(tokens) tokens; lowercase baseline \(f(baseline))"
                      + (hasLexicon ? ", lexicon \(f(lexiconOnly))" : "")
                      + ", seq2seq greedy \(f(greedy))" + (beamWidth == 0 ? "" : ", seq2seq \(beamName) \(f(beam))")
-                     + ", edit + \(beamName) \(f(editBeam))"
-                     + (hasLexicon ? ", lexicon + edit + \(beamName) \(f(lexiconBeam))" : "")]
+                     + (hasEdits ? ", \(finalName) \(f(editBeam))" : "")
+                     + (hasLexicon ? ", lexicon + \(finalName) \(f(lexiconBeam))" : "")]
         if hasLexicon {
             let share = Double(unseenTokens) / Double(max(tokens, 1))
             lines.append("\(name): unseen (form, upos) tokens \(unseenTokens) (\(ProgressFormat.fixed(100 * share, decimals: 1))%), "
                          + "accuracy greedy \(f(unseenGreedy))" + (beamWidth == 0 ? "" : ", \(beamName) \(f(unseenBeam))")
-                         + ", edit + \(beamName) \(f(unseenEditBeam))")
+                         + (hasEdits ? ", \(finalName) \(f(unseenEditBeam))" : ""))
         }
         return lines
     }

@@ -9,8 +9,9 @@ import Loom
 /// - Decoder step: `LSTMCell(64 + 256 → 256)` on `[embedding(previous); context]` (input
 ///   feeding), then attention of `h` over the encoder outputs (size 128, masked past each
 ///   length) and `logits = output([h; context])`.
-/// - Edit classifier: `edit([h_fwd_final; h_bwd_final])` → logits over `LemmaEdit`'s three
-///   classes (spell, identity, lowercase), trained jointly with the decoder.
+/// - Edit classifier (optional; without it the model is the reference set-up):
+///   `edit([h_fwd_final; h_bwd_final])` → logits over `LemmaEdit`'s three classes (spell,
+///   identity, lowercase), trained jointly with the decoder.
 struct LemmatizerModel: Module {
     var embedding: Embedding<Float>
     var encoder: LSTM<Float>
@@ -18,9 +19,10 @@ struct LemmatizerModel: Module {
     var decoder: LSTMCell<Float>
     var attention: AdditiveAttention<Float>
     var output: Linear<Float>
-    var edit: Linear<Float>
+    var edit: Linear<Float>?
 
-    init(symbolCount: Int, embeddingSize: Int, hiddenSize: Int, attentionSize: Int, using generator: inout RandomGenerator) {
+    init(symbolCount: Int, embeddingSize: Int, hiddenSize: Int, attentionSize: Int, editClasses: Bool,
+         using generator: inout RandomGenerator) {
         let encoded = 2 * hiddenSize, decoderSize = 2 * hiddenSize
         embedding = Embedding(symbolCount, embeddingSize, paddingIndex: 0, using: &generator)
         encoder = LSTM(inputSize: embeddingSize, hiddenSize: hiddenSize, batchFirst: true, bidirectional: true, using: &generator)
@@ -28,7 +30,7 @@ struct LemmatizerModel: Module {
         decoder = LSTMCell(inputSize: embeddingSize + encoded, hiddenSize: decoderSize, using: &generator)
         attention = AdditiveAttention(querySize: decoderSize, keySize: encoded, attentionSize: attentionSize, using: &generator)
         output = Linear(decoderSize + encoded, symbolCount, using: &generator)
-        edit = Linear(encoded, LemmaEdit.allCases.count, using: &generator)
+        edit = editClasses ? Linear(encoded, LemmaEdit.allCases.count, using: &generator) : nil
     }
 
     mutating func visit(_ visitor: ModuleVisitor<Float>) {
@@ -38,7 +40,7 @@ struct LemmatizerModel: Module {
         visitor.module("decoder", &decoder)
         visitor.module("attention", &attention)
         visitor.module("output", &output)
-        visitor.module("edit", &edit)
+        if edit != nil { visitor.module("edit", &edit!) }
     }
 
     /// What every decoder step of a batch reads: the encoder outputs `[B, S, 256]`, their
@@ -81,15 +83,15 @@ struct LemmatizerModel: Module {
     }
 
     /// Encodes a padded batch of encoder inputs: the memory, the decoder's start state and
-    /// the edit classifier's logits `[B, 3]`.
-    func encode(_ inputs: PaddedBatch) throws -> (memory: Memory, state: State, editLogits: Tensor<Float>) {
+    /// the edit classifier's logits `[B, 3]` (nil without the classifier).
+    func encode(_ inputs: PaddedBatch) throws -> (memory: Memory, state: State, editLogits: Tensor<Float>?) {
         let (outputs, hN, _) = try encoder(embedding(inputs.values), lengths: inputs.lengths)
         let final = Tensor.cat([hN.select(dim: 0, index: 0), hN.select(dim: 0, index: 1)], dim: 1)
         let h = bridge(final).tanh()
         let batch = inputs.lengths.count
         let state = State(h: h, c: Tensor.zeros([batch, decoder.hiddenSize]), context: Tensor.zeros([batch, outputs.shape[2]]))
         let memory = Memory(outputs: outputs, projectedKeys: attention.projectKeys(outputs), lengths: inputs.lengths)
-        return (memory, state, edit(final))
+        return (memory, state, edit.map { $0(final) })
     }
 
     /// The recurrent part of a decoder step: the embedded previous symbols `[B, 64]` → the
@@ -108,8 +110,9 @@ struct LemmatizerModel: Module {
     }
 
     /// The teacher-forced loss of a batch: cross-entropy of every target symbol (the lemma's
-    /// symbols and `</s>`), averaged over the target symbols, plus the edit classifier's
-    /// cross-entropy against `edits` (one class per item), averaged over the items.
+    /// symbols and `</s>`), averaged over the target symbols, plus (with the classifier) the
+    /// edit classes' cross-entropy against `edits` (one class per item), averaged over the
+    /// items.
     ///
     /// The batch must be sorted by target length, longest first. Step t then runs only the
     /// rows whose targets are longer than t (a prefix of the batch, shrinking as targets
@@ -136,7 +139,8 @@ struct LemmatizerModel: Module {
             readouts.append(Tensor.cat([state.h, state.context], dim: 1))
             for row in 0..<rows { packedTargets.append(targets.values[row, t]) }
         }
-        return crossEntropy(output(Tensor.cat(readouts, dim: 0)), IntTensor(packedTargets))
-            + crossEntropy(editLogits, IntTensor(edits.map(\.rawValue)))
+        let symbolLoss = crossEntropy(output(Tensor.cat(readouts, dim: 0)), IntTensor(packedTargets))
+        guard let editLogits else { return symbolLoss }
+        return symbolLoss + crossEntropy(editLogits, IntTensor(edits.map(\.rawValue)))
     }
 }

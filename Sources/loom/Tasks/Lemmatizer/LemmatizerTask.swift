@@ -34,19 +34,20 @@ enum LemmatizerTask {
 
         var generator = RandomGenerator(seed: options.seed)
         var model = LemmatizerModel(symbolCount: symbols.count, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
-                                    attentionSize: Defaults.attentionSize, using: &generator)
+                                    attentionSize: Defaults.attentionSize, editClasses: options.editClasses, using: &generator)
         var optimizer = Adam<Float>(learningRate: Float(options.learningRate ?? Defaults.learningRate))
         let searchName = beamWidth == 0 ? "greedy" : "beam \(beamWidth)"
+        let hasEdits = options.editClasses
         print("model: Embedding(\(symbols.count), \(embeddingSize)) → BiLSTM(\(hiddenSize)) → attention (\(Defaults.attentionSize)) "
               + "decoder LSTMCell(\(embeddingSize + 2 * hiddenSize) → \(2 * hiddenSize)) → Linear(\(4 * hiddenSize), \(symbols.count)); "
-              + "edit classes Linear(\(2 * hiddenSize), \(LemmaEdit.allCases.count)); "
+              + (hasEdits ? "edit classes Linear(\(2 * hiddenSize), \(LemmaEdit.allCases.count)); " : "")
               + "\(model.parameterCount) parameters; batch \(batchSize), Adam lr \(optimizer.learningRate), clip \(Defaults.clipNorm), "
               + "\(epochs) epochs, seed \(options.seed); decoding \(searchName)\(lexicon == nil ? "" : " with the lexicon")")
 
         let stepsPerEpoch = (examples.count + batchSize - 1) / batchSize
         let description = CheckpointDescription(task: TaskKind.lemmatizer.rawValue, embeddingSize: embeddingSize, hiddenSize: hiddenSize,
                                                 tags: symbols.tags, symbols: symbols.vocabulary.entryTexts, lexicon: lexicon?.rows,
-                                                beam: beamWidth, attentionSize: Defaults.attentionSize)
+                                                beam: beamWidth, editClasses: hasEdits, attentionSize: Defaults.attentionSize)
         var checkpointing = Checkpointing(options: options, metadata: try description.metadata(), stepsPerEpoch: stepsPerEpoch)
         try checkpointing.resume(from: options.resume, model: &model, optimizer: &optimizer, generator: &generator)
         var session = TrainingSession(title: "lemmatizer on \(options.dataName)", epochs: epochs, stepsPerEpoch: stepsPerEpoch,
@@ -87,13 +88,13 @@ enum LemmatizerTask {
         model.eval()
         let decoder = LemmaDecoder(model: model, symbols: symbols)
         var results = try LemmaScores(devTokens, decoder: decoder, beamWidth: beamWidth, lexicon: lexicon)
-            .lines("dev", beamWidth: beamWidth, hasLexicon: lexicon != nil)
+            .lines("dev", beamWidth: beamWidth, hasLexicon: lexicon != nil, hasEdits: hasEdits)
         if let testTokens {
             let scores = try LemmaScores(testTokens, decoder: decoder, beamWidth: beamWidth, lexicon: lexicon)
-            results += scores.lines("test", beamWidth: beamWidth, hasLexicon: lexicon != nil)
+            results += scores.lines("test", beamWidth: beamWidth, hasLexicon: lexicon != nil, hasEdits: hasEdits)
             results.append(decodeTimeLine("test", scores, pairs: LemmaKey.distinct(testTokens).count, beamWidth: beamWidth))
             results.append("test accuracy: \(ProgressFormat.fixed(scores.finalAccuracy(hasLexicon: lexicon != nil), decimals: 4)) "
-                           + "(\(lexicon == nil ? "" : "lexicon + ")edit + \(searchName), \(testTokens.count) tokens)")
+                           + "(\(lexicon == nil ? "" : "lexicon + ")\(hasEdits ? "edit + " : "")\(searchName), \(testTokens.count) tokens)")
         }
         try session.finish(model: model, results: results, metadata: try description.metadata(), options: options)
     }
@@ -116,13 +117,16 @@ enum LemmatizerTask {
         var model = LemmatizerModel(symbolCount: symbols.count,
                                     embeddingSize: try checkpoint.require(description.embeddingSize, "embeddingSize"),
                                     hiddenSize: description.hiddenSize,
-                                    attentionSize: try checkpoint.require(description.attentionSize, "attentionSize"), using: &generator)
+                                    attentionSize: try checkpoint.require(description.attentionSize, "attentionSize"),
+                                    editClasses: description.editClasses ?? false, using: &generator)
         try checkpoint.load(into: &model)
         model.eval()
         let tokens = LemmaToken.tokens(of: try CoNLLU.read(path: dataPath))
         let scores = try LemmaScores(tokens, decoder: LemmaDecoder(model: model, symbols: symbols), beamWidth: beamWidth, lexicon: lexicon)
         print("lemmatizer \(checkpoint.path) on \(dataPath): \(tokens.count) tokens")
-        for line in scores.lines("data", beamWidth: beamWidth, hasLexicon: lexicon != nil) { print(line) }
+        for line in scores.lines("data", beamWidth: beamWidth, hasLexicon: lexicon != nil, hasEdits: description.editClasses ?? false) {
+            print(line)
+        }
         print(decodeTimeLine("data", scores, pairs: LemmaKey.distinct(tokens).count, beamWidth: beamWidth))
         print("accuracy: \(ProgressFormat.fixed(scores.finalAccuracy(hasLexicon: lexicon != nil), decimals: 4))")
     }
