@@ -14,6 +14,7 @@
 /// of built-in cells, which run as the fused recurrence op (one op per layer); any other
 /// cell's step is captured and replayed (see `stepExecution`).
 public struct Recurrence<Cell: RecurrentCell>: Module {
+    /// The element type of the cells' tensors.
     public typealias Scalar = Cell.Scalar
 
     /// `cells[layer][direction]` (direction 0 forward, 1 reverse).

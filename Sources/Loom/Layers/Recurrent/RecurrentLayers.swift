@@ -26,6 +26,7 @@ public typealias RNN<Scalar: TensorScalar> = RecurrentLayer<RNNCell<Scalar>>
 /// projection, `Recurrence` captures and replays their composed step. Parameters carry
 /// PyTorch's `state_dict` names (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`).
 public struct RecurrentLayer<Cell: BuiltInRecurrentCell>: Module {
+    /// The element type of the cells' tensors.
     public typealias Scalar = Cell.Scalar
 
     /// The engine: `recurrence.cells[layer][direction]` (0 forward, 1 reverse).
