@@ -23,13 +23,15 @@ public struct RecurrentConfiguration: Sendable, Equatable {
     public var outputSize: Int { projSize > 0 ? projSize : hiddenSize }
 }
 
-/// How a recurrent layer computes its steps. Both give the same results to rounding.
+/// How a built-in cell computes its steps. Both give the same results to rounding.
 public enum RecurrentImplementation: Sendable, Equatable {
-    /// One fused op per layer and direction over the packed rows, with a hand-written
+    /// One fused op per layer (all directions) over the packed rows, with a hand-written
     /// backward through time: the fast path, and the default.
     case fused
-    /// Step by step from the generic ops (`CellWeights.step`), every op on the tape: the
-    /// reference the fused path is checked against. LSTM projections always use it.
+    /// The step composed from the generic ops (`CellWeights.step`). In a layer it is
+    /// captured and replayed like any user cell's step, or run op by op with every op on the
+    /// tape when `recurrence.stepExecution` is `.opByOp` (the reference the fused path is
+    /// checked against). LSTM projections always use it.
     case composed
 }
 
