@@ -102,4 +102,31 @@ import Testing
             #expect(a.scalars == b.scalars)
         }
     }
+
+    /// The masks are drawn over the caller's layout, so the fused layer and its composed step
+    /// run op by op (which works on packed rows) see the same masks for the same seed, for a
+    /// padded and for a packed batch.
+    @Test func fusedAndOpByOpPathsDrawTheSameMasks() throws {
+        var generator = RandomGenerator(seed: 54)
+        let fused = LSTM<Double>(inputSize: 3, hiddenSize: 4, numLayers: 3, batchFirst: true, dropout: 0.5, bidirectional: true,
+                                 using: &generator)
+        var reference = fused
+        reference.implementation = .composed
+        reference.recurrence.stepExecution = .opByOp
+        #expect(fused.recurrence.captureStatus() == .fused)
+        let x = randomNormal([4, 5, 3], seed: 55)
+        var masks = RandomGenerator(seed: 56), same = RandomGenerator(seed: 56)
+        let a = try fused.forward(x, lengths: lengths, using: &masks)
+        let b = try reference.forward(x, lengths: lengths, using: &same)
+        expectClose(a.output, b.output, "padded: output")
+        expectClose(a.hN, b.hN, "padded: h_n")
+        expectClose(a.cN, b.cN, "padded: c_n")
+
+        let packed = try packPaddedSequence(x, lengths: lengths, batchFirst: true)
+        var packedMasks = RandomGenerator(seed: 57), samePacked = RandomGenerator(seed: 57)
+        let c = fused.recurrence(packed, using: &packedMasks)
+        let d = reference.recurrence(packed, using: &samePacked)
+        expectClose(c.output.data, d.output.data, "packed: output")
+        for (e, f) in zip(c.states.joined(), d.states.joined()) { expectClose(e, f, "packed: final state") }
+    }
 }
