@@ -270,8 +270,11 @@ import Testing
             let r = try layer(input, lengths: lengths)
             return (r.output, [r.hN, r.cN])
         }
-        let gru = GRU<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, using: &generator)
-        try compare(gru, "GRU") { layer, input, packed in
+        // GRU and RNN: the state is h alone.
+        func runHidden<Cell: BuiltInRecurrentCell>(_ layer: RecurrentLayer<Cell>, _ input: Tensor<Double>, _ packed: Bool) throws
+            -> (Tensor<Double>, [Tensor<Double>])
+            where Cell.Scalar == Double, Cell.LayerOutput == (output: Tensor<Double>, hN: Tensor<Double>),
+                  Cell.PackedLayerOutput == (output: PackedSequence<Double>, hN: Tensor<Double>) {
             if packed {
                 let r = layer(try packPaddedSequence(input, lengths: lengths, batchFirst: false))
                 return (padPackedSequence(r.output, batchFirst: false, totalLength: time).padded, [r.hN])
@@ -279,15 +282,10 @@ import Testing
             let r = try layer(input, lengths: lengths)
             return (r.output, [r.hN])
         }
-        let rnn = RNN<Double>(inputSize: 3, hiddenSize: 4, nonlinearity: .relu, bidirectional: true, using: &generator)
-        try compare(rnn, "RNN") { layer, input, packed in
-            if packed {
-                let r = layer(try packPaddedSequence(input, lengths: lengths, batchFirst: false))
-                return (padPackedSequence(r.output, batchFirst: false, totalLength: time).padded, [r.hN])
-            }
-            let r = try layer(input, lengths: lengths)
-            return (r.output, [r.hN])
-        }
+        try compare(GRU<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, using: &generator), "GRU",
+                    run: runHidden)
+        try compare(RNN<Double>(inputSize: 3, hiddenSize: 4, nonlinearity: .relu, bidirectional: true, using: &generator), "RNN",
+                    run: runHidden)
     }
 
     @Test func packedLayoutIsPyTorchs() throws {
