@@ -33,6 +33,13 @@ package struct StepPlan: Sendable, Equatable {
     /// The number of sequences.
     package var batch: Int { lengths.count }
 
+    /// The inverse of `order`: the sorted rank of the sequence at each batch position.
+    package var ranks: [Int] {
+        var ranks = [Int](repeating: 0, count: batch)
+        for (rank, b) in order.enumerated() { ranks[b] = rank }
+        return ranks
+    }
+
     /// For each packed row, the row of the padded input flattened to `[batch·time, ...]`
     /// (`batchFirst`) or `[time·batch, ...]` that it reads. With `reversed`, step `t` of a
     /// sequence of length `L` reads its position `L - 1 - t`, so a forward pass over the

@@ -39,16 +39,24 @@ public func packPaddedSequence<Scalar>(_ x: Tensor<Scalar>, lengths: [Int], batc
 /// `packPaddedSequence` for lengths already known to fit the batch (one per sequence, each in
 /// `0...time`).
 func packValidated<Scalar>(_ x: Tensor<Scalar>, lengths: [Int], batchFirst: Bool) -> PackedSequence<Scalar> {
-    let batch = batchFirst ? x.shape[0] : x.shape[1], time = batchFirst ? x.shape[1] : x.shape[0]
-    // Packing's layout is the step schedule of the fused recurrence.
-    let plan = StepPlan(lengths: lengths)
-    let rows = plan.paddedRows(time: time, batchFirst: batchFirst, reversed: false)
-    let features = Array(x.shape.dropFirst(2))
-    let flat = x.reshaped([batch * time] + features)
-    var unsorted = [Int](repeating: 0, count: batch)
-    for (rank, b) in plan.order.enumerated() { unsorted[b] = rank }
-    return PackedSequence(data: flat.indexSelect(dim: 0, index: IntTensor(rows)), batchSizes: plan.batchSizes,
-                          sortedIndices: plan.order, unsortedIndices: unsorted)
+    // Packing's layout is the step schedule of the recurrent layers.
+    PackedSequence(padded: x, plan: StepPlan(lengths: lengths), batchFirst: batchFirst)
+}
+
+extension PackedSequence {
+    /// The packed rows `data` of a batch that `plan` schedules.
+    init(data: Tensor<Scalar>, plan: StepPlan) {
+        self.init(data: data, batchSizes: plan.batchSizes, sortedIndices: plan.order, unsortedIndices: plan.ranks)
+    }
+
+    /// The padded batch `x` (`[batch, time, ...]` when `batchFirst`, else `[time, batch, ...]`)
+    /// packed as `plan`, the plan of its lengths, schedules it.
+    init(padded x: Tensor<Scalar>, plan: StepPlan, batchFirst: Bool) {
+        let time = batchFirst ? x.shape[1] : x.shape[0]
+        let rows = plan.paddedRows(time: time, batchFirst: batchFirst, reversed: false)
+        let flat = x.reshaped([plan.batch * time] + Array(x.shape.dropFirst(2)))
+        self.init(data: flat.indexSelect(dim: 0, index: IntTensor(rows)), plan: plan)
+    }
 }
 
 /// Unpacks to a padded batch (PyTorch's `pad_packed_sequence`): `[batch, time, *]` when

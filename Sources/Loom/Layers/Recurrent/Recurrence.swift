@@ -95,9 +95,7 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
         checkShape(plan.order == input.sortedIndices && plan.batchSizes == input.batchSizes,
                    "Recurrence: the PackedSequence's order is not the one packing gives its lengths")
         let result = run(input.data, layout: .packed, plan: plan, initialStates: initialStates, using: &generator)
-        let output = PackedSequence(data: result.output, batchSizes: input.batchSizes, sortedIndices: input.sortedIndices,
-                                    unsortedIndices: input.unsortedIndices)
-        return (output, result.states)
+        return (PackedSequence(data: result.output, plan: plan), result.states)
     }
 
     /// Whether every cell's step can be captured (see `StepExecution.captured`), found by
@@ -107,11 +105,12 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
         var result = StepCaptureStatus.captured(instructions: 0, hoisted: 0)
         var size = inputSize
         for (layer, layerCells) in cells.enumerated() {
+            defer { size = layerCells.count * (layerCells.first?.outputSize ?? 0) }
+            if fusedLayer(layer) != nil {
+                if layer == 0 { result = .fused }
+                continue
+            }
             for (direction, cell) in layerCells.enumerated() {
-                if fusedLayer(layer) != nil {
-                    if layer == 0 && direction == 0 { result = .fused }
-                    continue
-                }
                 let input = Tensor<Scalar>.zeros([2, size])
                 switch StepProgram.capture(cell, parameters: cell.parameters(), input: input, state: cell.zeroState(batchSize: 2)) {
                 case .success(let program):
@@ -124,7 +123,6 @@ public struct Recurrence<Cell: RecurrentCell>: Module {
                     return .opByOp(reason: "layer \(layer) \(direction == 0 ? "forward" : "reverse"): \(failure.reason)")
                 }
             }
-            size = layerCells.count * (layerCells.first?.outputSize ?? 0)
         }
         return result
     }

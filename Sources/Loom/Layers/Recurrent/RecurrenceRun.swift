@@ -57,18 +57,14 @@ extension Recurrence {
 
     /// The packed rows of `data`, a padded batch in `layout`.
     static func pack(_ data: Tensor<Scalar>, layout: SequenceLayout, plan: StepPlan) -> Tensor<Scalar> {
-        guard let rows = layout.rows(plan, reversed: false) else { return data }
-        let features = data.shape[data.rank - 1]
-        return data.reshaped([layout.rowCount(plan), features]).indexSelect(dim: 0, index: IntTensor(rows))
+        guard case .padded(_, let batchFirst) = layout else { return data }
+        return PackedSequence(padded: data, plan: plan, batchFirst: batchFirst).data
     }
 
     /// Packed rows `data` written out in the padded `layout`, zeros past each length.
     static func pad(_ data: Tensor<Scalar>, layout: SequenceLayout, plan: StepPlan) -> Tensor<Scalar> {
         guard case .padded(let time, let batchFirst) = layout else { return data }
-        var unsorted = [Int](repeating: 0, count: plan.batch)
-        for (rank, b) in plan.order.enumerated() { unsorted[b] = rank }
-        let packed = PackedSequence(data: data, batchSizes: plan.batchSizes, sortedIndices: plan.order, unsortedIndices: unsorted)
-        return padPackedSequence(packed, batchFirst: batchFirst, totalLength: time).padded
+        return padPackedSequence(PackedSequence(data: data, plan: plan), batchFirst: batchFirst, totalLength: time).padded
     }
 
     /// The recurrence and weights of every direction of `layer` when all its cells run the
@@ -115,9 +111,7 @@ extension Recurrence {
         -> (output: Tensor<Scalar>, states: [[Tensor<Scalar>]]) {
         // States run in packing's sorted order; the caller's come in batch order.
         let sorted = IntTensor(shape: [plan.batch], scalars: plan.order)
-        var unsortedOrder = [Int](repeating: 0, count: plan.batch)
-        for (rank, b) in plan.order.enumerated() { unsortedOrder[b] = rank }
-        let unsorted = IntTensor(shape: [plan.batch], scalars: unsortedOrder)
+        let unsorted = IntTensor(shape: [plan.batch], scalars: plan.ranks)
         var outputs: [Tensor<Scalar>] = [], states: [[Tensor<Scalar>]] = []
         for (direction, cell) in cells[layer].enumerated() {
             let start = starts[direction].map { $0.indexSelect(dim: 0, index: sorted) }

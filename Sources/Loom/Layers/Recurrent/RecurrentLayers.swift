@@ -94,9 +94,7 @@ public struct RecurrentLayer<Cell: BuiltInRecurrentCell>: Module {
         var generator = dropoutGenerator()
         let plan = StepPlan(lengths: input.lengths)
         let result = run(input.data, layout: .packed, plan: plan, initialState: initialState, using: &generator)
-        let output = PackedSequence(data: result.output, batchSizes: input.batchSizes, sortedIndices: input.sortedIndices,
-                                    unsortedIndices: input.unsortedIndices)
-        return Cell.layerOutput(output, finalStates: result.states)
+        return Cell.layerOutput(PackedSequence(data: result.output, plan: plan), finalStates: result.states)
     }
 
     /// The full form: optional lengths (`nil` for full length), optional initial state, and
