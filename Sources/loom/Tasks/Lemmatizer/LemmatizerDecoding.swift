@@ -90,6 +90,8 @@ struct LemmaScores {
     var unseenGreedy = 0.0
     var unseenBeam = 0.0
     var unseenEditBeam = 0.0
+    /// Whether the model has its edit classifier (else the edit figures equal the beam's).
+    var hasEdits = false
     /// Seconds to decode the set's distinct pairs, greedy and with the beam.
     var greedySeconds = 0.0
     var beamSeconds = 0.0
@@ -106,36 +108,42 @@ struct LemmaScores {
             ? greedyAnswers : Dictionary(uniqueKeysWithValues: zip(keys, try decoder.lemmas(of: keys, beamWidth: beamWidth)))
         beamSeconds = beamWidth == 0 ? greedySeconds : monotonicSeconds() - start
         self.tokens = tokens.count
-        var counts = [Int](repeating: 0, count: 9)
+        hasEdits = decoder.model.edit != nil
+        // Each figure first counts its correct answers, then is divided by its number of tokens.
         for token in tokens {
             let key = token.key
             let lowercase = token.form.lowercased()
             let seen = lexicon?[key]
             let greedyAnswer = greedyAnswers[key]!.spelled, beamAnswer = beamAnswers[key]!.spelled
             let edited = beamAnswers[key]!.lemma(of: token.form)
-            if lowercase == token.lemma { counts[0] += 1 }
-            if (seen ?? lowercase) == token.lemma { counts[1] += 1 }
-            if greedyAnswer == token.lemma { counts[2] += 1 }
-            if beamAnswer == token.lemma { counts[3] += 1 }
-            if edited == token.lemma { counts[4] += 1 }
-            if (seen ?? edited) == token.lemma { counts[5] += 1 }
+            func count(_ answer: String?) -> Double { answer == token.lemma ? 1 : 0 }
+            baseline += count(lowercase)
+            lexiconOnly += count(seen ?? lowercase)
+            greedy += count(greedyAnswer)
+            beam += count(beamAnswer)
+            editBeam += count(edited)
+            lexiconBeam += count(seen ?? edited)
             if seen == nil {
                 unseenTokens += 1
-                if greedyAnswer == token.lemma { counts[6] += 1 }
-                if beamAnswer == token.lemma { counts[7] += 1 }
-                if edited == token.lemma { counts[8] += 1 }
+                unseenGreedy += count(greedyAnswer)
+                unseenBeam += count(beamAnswer)
+                unseenEditBeam += count(edited)
             }
         }
         let total = Double(max(tokens.count, 1)), unseen = Double(max(unseenTokens, 1))
-        (baseline, lexiconOnly, greedy, beam) = (Double(counts[0]) / total, Double(counts[1]) / total,
-                                                 Double(counts[2]) / total, Double(counts[3]) / total)
-        (editBeam, lexiconBeam) = (Double(counts[4]) / total, Double(counts[5]) / total)
-        (unseenGreedy, unseenBeam, unseenEditBeam) = (Double(counts[6]) / unseen, Double(counts[7]) / unseen,
-                                                      Double(counts[8]) / unseen)
+        baseline /= total
+        lexiconOnly /= total
+        greedy /= total
+        beam /= total
+        editBeam /= total
+        lexiconBeam /= total
+        unseenGreedy /= unseen
+        unseenBeam /= unseen
+        unseenEditBeam /= unseen
     }
 
     /// The report lines for the set named `name`.
-    func lines(_ name: String, beamWidth: Int, hasLexicon: Bool, hasEdits: Bool) -> [String] {
+    func lines(_ name: String, beamWidth: Int, hasLexicon: Bool) -> [String] {
         func f(_ x: Double) -> String { ProgressFormat.fixed(x, decimals: 4) }
         let beamName = beamWidth == 0 ? "greedy" : "beam \(beamWidth)"
         let finalName = (hasEdits ? "edit + " : "") + beamName

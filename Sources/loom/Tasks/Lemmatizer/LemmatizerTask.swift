@@ -88,10 +88,10 @@ enum LemmatizerTask {
         model.eval()
         let decoder = LemmaDecoder(model: model, symbols: symbols)
         var results = try LemmaScores(devTokens, decoder: decoder, beamWidth: beamWidth, lexicon: lexicon)
-            .lines("dev", beamWidth: beamWidth, hasLexicon: lexicon != nil, hasEdits: hasEdits)
+            .lines("dev", beamWidth: beamWidth, hasLexicon: lexicon != nil)
         if let testTokens {
             let scores = try LemmaScores(testTokens, decoder: decoder, beamWidth: beamWidth, lexicon: lexicon)
-            results += scores.lines("test", beamWidth: beamWidth, hasLexicon: lexicon != nil, hasEdits: hasEdits)
+            results += scores.lines("test", beamWidth: beamWidth, hasLexicon: lexicon != nil)
             results.append(decodeTimeLine("test", scores, pairs: LemmaKey.distinct(testTokens).count, beamWidth: beamWidth))
             results.append("test accuracy: \(ProgressFormat.fixed(scores.finalAccuracy(hasLexicon: lexicon != nil), decimals: 4)) "
                            + "(\(lexicon == nil ? "" : "lexicon + ")\(hasEdits ? "edit + " : "")\(searchName), \(testTokens.count) tokens)")
@@ -124,9 +124,7 @@ enum LemmatizerTask {
         let tokens = LemmaToken.tokens(of: try CoNLLU.read(path: dataPath))
         let scores = try LemmaScores(tokens, decoder: LemmaDecoder(model: model, symbols: symbols), beamWidth: beamWidth, lexicon: lexicon)
         print("lemmatizer \(checkpoint.path) on \(dataPath): \(tokens.count) tokens")
-        for line in scores.lines("data", beamWidth: beamWidth, hasLexicon: lexicon != nil, hasEdits: description.editClasses ?? false) {
-            print(line)
-        }
+        for line in scores.lines("data", beamWidth: beamWidth, hasLexicon: lexicon != nil) { print(line) }
         print(decodeTimeLine("data", scores, pairs: LemmaKey.distinct(tokens).count, beamWidth: beamWidth))
         print("accuracy: \(ProgressFormat.fixed(scores.finalAccuracy(hasLexicon: lexicon != nil), decimals: 4))")
     }
