@@ -36,22 +36,27 @@ extension Kernels {
         }
     }
 
-    /// Vectors per tile row on the 512-bit path: 4 (a 6 x 64 Float tile), or 2 when C has
-    /// fewer columns than that, where a 4-vector tile would compute mostly padding.
-    @inline(__always)
-    static func gemmWideVectorsPerRow(n: Int, lanes: Int) -> Int { n >= 4 * lanes ? 4 : 2 }
-
-    /// The columns of a microkernel tile on `path` (NR) for products with `n` columns:
-    /// vectors per row times the lanes of the path's vector for `S` (512-bit on avx512,
-    /// 256-bit on avx2, 128-bit otherwise).
-    static func gemmColumnsPerTile<S: TensorScalar>(_ path: InstructionSet, _: S.Type, n: Int) -> Int {
-        let lanes512 = 64 / MemoryLayout<S>.size
+    /// The microkernel tile on `path` for `S` (see GemmMicrokernel.swift): 8 x 2 vectors on the
+    /// 512-bit path, 6 x 4 on NEON, 6 x 2 otherwise.
+    static func gemmTile<S: TensorScalar>(_ path: InstructionSet, _: S.Type) -> GemmTile {
         switch path {
-        case .avx512: return gemmWideVectorsPerRow(n: n, lanes: lanes512) * lanes512
-        case .avx2: return 2 * (lanes512 / 2)
-        case .neon: return 4 * (lanes512 / 4)
-        case .generic: return 2 * (lanes512 / 4)
+        case .avx512: return GemmTile(rows: 8, vectorsPerRow: 2)
+        case .neon: return GemmTile(rows: 6, vectorsPerRow: 4)
+        case .avx2, .generic: return GemmTile(rows: 6, vectorsPerRow: 2)
         }
+    }
+
+    /// The columns of a microkernel tile on `path` (NR): vectors per row times the lanes of
+    /// the path's vector for `S` (512-bit on avx512, 256-bit on avx2, 128-bit otherwise).
+    static func gemmColumnsPerTile<S: TensorScalar>(_ path: InstructionSet, _: S.Type) -> Int {
+        let lanes512 = 64 / MemoryLayout<S>.size
+        let lanes: Int
+        switch path {
+        case .avx512: lanes = lanes512
+        case .avx2: lanes = lanes512 / 2
+        case .neon, .generic: lanes = lanes512 / 4
+        }
+        return gemmTile(path, S.self).vectorsPerRow * lanes
     }
 
     /// `gemm` for `Float`, with an explicit thread count.
@@ -107,41 +112,41 @@ extension Kernels {
             let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))
             switch path {
             case .avx512:
-                gemmParallel(SIMD16<Float>.self, vectorsPerRow: gemmWideVectorsPerRow(n: n, lanes: 16), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD16<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .avx2:
-                gemmParallel(SIMD8<Float>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD8<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .neon:
-                gemmParallel(SIMD4<Float>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD4<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .generic:
-                gemmParallel(SIMD4<Float>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD4<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             }
         } else {
             let (a, b, c) = (rebound(a, Double.self), rebound(b, Double.self), rebound(c, Double.self))
             switch path {
             case .avx512:
-                gemmParallel(SIMD8<Double>.self, vectorsPerRow: gemmWideVectorsPerRow(n: n, lanes: 8), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD8<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .avx2:
-                gemmParallel(SIMD4<Double>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD4<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .neon:
-                gemmParallel(SIMD2<Double>.self, vectorsPerRow: 4, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD2<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .generic:
-                gemmParallel(SIMD2<Double>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD2<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             }
         }
     }
 
-    /// `gemmParallel` with the tile of one path: vectors of type `V`, `vectorsPerRow` of them
-    /// per tile row.
+    /// `gemmParallel` with the tile of one path: vectors of type `V`, `tile.vectorsPerRow` of
+    /// them per tile row, `tile.rows` rows.
     static func gemmParallel<V: SIMD>(
-        _: V.Type, vectorsPerRow: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, threads: Int
     ) where V.Scalar: TensorScalar {
@@ -150,10 +155,10 @@ extension Kernels {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        let tileRows = gemmRowsPerTile, tileColumns = vectorsPerRow * V.scalarCount
+        let tileRows = tile.rows, tileColumns = tile.vectorsPerRow * V.scalarCount
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
-            gemmSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                        a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
             return
         }
@@ -161,7 +166,7 @@ extension Kernels {
             let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
             Parallel.forEach(parts.count) { part in
                 let columns = parts[part]
-                gemmSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, transposeB: transposeB,
+                gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB,
                            m: m, n: columns.count, k: k,
                            a, lda: lda, transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
                            c + columns.lowerBound, ldc: ldc, accumulate: accumulate)
@@ -170,7 +175,7 @@ extension Kernels {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
             Parallel.forEach(parts.count) { part in
                 let rows = parts[part]
-                gemmSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, transposeB: transposeB,
+                gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB,
                            m: rows.count, n: n, k: k,
                            transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b, ldb: ldb,
                            c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
@@ -195,12 +200,12 @@ extension Kernels {
     /// over its steps in order: the result depends only on K, never on M, N, the threads or
     /// the path.
     static func gemmSerial<V: SIMD>(
-        _: V.Type, vectorsPerRow: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
-        let tileRows = gemmRowsPerTile, tileColumns = vectorsPerRow * V.scalarCount
+        let tileRows = tile.rows, tileColumns = tile.vectorsPerRow * V.scalarCount
         let isFloat = MemoryLayout<S>.size == 4
         let kBlock = gemmDepthBlock(k, S.self)
         let mBlock = gemmBlockSize(m, limit: isFloat ? 144 : 96, granularity: tileRows)
@@ -222,14 +227,14 @@ extension Kernels {
                 while rowStart < m {
                     let rows = min(mBlock, m - rowStart)
                     gemmPackA(transposeA ? a + depthStart * lda + rowStart : a + rowStart * lda + depthStart,
-                              lda: lda, transposed: transposeA, rows: rows, kc: depth, into: packedA)
+                              lda: lda, transposed: transposeA, rows: rows, kc: depth, tileRows: tileRows, into: packedA)
                     var tileColumn = 0
                     while tileColumn < columns {
                         let panelB = UnsafePointer(packedB + tileColumn * depth)
                         let tileWidth = min(tileColumns, columns - tileColumn)
                         var tileRow = 0
                         while tileRow < rows {
-                            gemmMicrokernel(V.self, vectorsPerRow: vectorsPerRow, kc: depth, UnsafePointer(packedA + tileRow * depth),
+                            gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
                                             panelB, c + (rowStart + tileRow) * ldc + columnStart + tileColumn, ldc: ldc,
                                             rows: min(tileRows, rows - tileRow), columns: tileWidth, overwrite: overwrite)
                             tileRow += tileRows
@@ -255,8 +260,9 @@ extension Kernels {
 final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
     let k: Int, n: Int
     let kBlock: Int, nBlock: Int
-    /// The SIMD path the panels are laid out for, and its panel width.
+    /// The SIMD path the panels are laid out for, its microkernel tile and panel width.
     let path: InstructionSet
+    let tile: GemmTile
     let tileColumns: Int
     let packed: UnsafeMutablePointer<S>
     /// `offsets[columnBlock][depthBlock]`: where that block's panels start in `packed`.
@@ -267,7 +273,8 @@ final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
         self.k = k
         self.n = n
         path = InstructionSet.current
-        let tileColumns = Kernels.gemmColumnsPerTile(path, S.self, n: n)
+        tile = Kernels.gemmTile(path, S.self)
+        let tileColumns = Kernels.gemmColumnsPerTile(path, S.self)
         self.tileColumns = tileColumns
         kBlock = Kernels.gemmDepthBlock(k, S.self)
         nBlock = Kernels.gemmBlockSize(max(n, 1), limit: 4096, granularity: tileColumns)
@@ -335,32 +342,32 @@ extension Kernels {
             let (a, b, c) = (rebound(a, Float.self), unsafeBitCast(b, to: GemmPackedB<Float>.self), rebound(c, Float.self))
             switch b.path {
             case .avx512:
-                gemmPrepacked(SIMD16<Float>.self, vectorsPerRow: b.tileColumns / 16, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD16<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .avx2:
-                gemmPrepacked(SIMD8<Float>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD8<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .neon:
-                gemmPrepacked(SIMD4<Float>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD4<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .generic:
-                gemmPrepacked(SIMD4<Float>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD4<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             }
         } else {
             let (a, b, c) = (rebound(a, Double.self), unsafeBitCast(b, to: GemmPackedB<Double>.self), rebound(c, Double.self))
             switch b.path {
             case .avx512:
-                gemmPrepacked(SIMD8<Double>.self, vectorsPerRow: b.tileColumns / 8, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD8<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .avx2:
-                gemmPrepacked(SIMD4<Double>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD4<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .neon:
-                gemmPrepacked(SIMD2<Double>.self, vectorsPerRow: 4, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD2<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             case .generic:
-                gemmPrepacked(SIMD2<Double>.self, vectorsPerRow: 2, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
+                gemmPrepacked(SIMD2<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
                               accumulate: accumulate, threads: threads)
             }
         }
@@ -379,7 +386,7 @@ extension Kernels {
     }
 
     static func gemmPrepacked<V: SIMD>(
-        _: V.Type, vectorsPerRow: Int, transposeA: Bool, m: Int, _ a: UnsafePointer<V.Scalar>, lda: Int,
+        _: V.Type, tile: GemmTile, transposeA: Bool, m: Int, _ a: UnsafePointer<V.Scalar>, lda: Int,
         _ b: GemmPackedB<V.Scalar>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, threads: Int
     ) where V.Scalar: TensorScalar {
         let n = b.n, k = b.k
@@ -388,21 +395,21 @@ extension Kernels {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
             return
         }
-        let tileRows = gemmRowsPerTile, tileColumns = b.tileColumns
+        let tileRows = tile.rows, tileColumns = b.tileColumns
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
-            gemmPrepackedSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
+            gemmPrepackedSerial(V.self, tile: tile, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
                                 columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
         } else if columnTiles >= rowTiles {
             let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
             Parallel.forEach(parts.count) { part in
-                gemmPrepackedSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
+                gemmPrepackedSerial(V.self, tile: tile, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
                                     columns: parts[part], c, ldc: ldc, accumulate: accumulate)
             }
         } else {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
             Parallel.forEach(parts.count) { part in
-                gemmPrepackedSerial(V.self, vectorsPerRow: vectorsPerRow, transposeA: transposeA, rows: parts[part], a, lda: lda, b,
+                gemmPrepackedSerial(V.self, tile: tile, transposeA: transposeA, rows: parts[part], a, lda: lda, b,
                                     columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
             }
         }
@@ -411,12 +418,12 @@ extension Kernels {
     /// The rows and columns (a range starting on a panel boundary) of `gemmPrepacked` on one
     /// thread, in `gemmSerial`'s loop order.
     static func gemmPrepackedSerial<V: SIMD>(
-        _: V.Type, vectorsPerRow: Int, transposeA: Bool, rows rowRange: Range<Int>, _ a: UnsafePointer<V.Scalar>, lda: Int,
+        _: V.Type, tile: GemmTile, transposeA: Bool, rows rowRange: Range<Int>, _ a: UnsafePointer<V.Scalar>, lda: Int,
         _ b: GemmPackedB<V.Scalar>, columns columnRange: Range<Int>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
         accumulate: Bool
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
-        let tileRows = gemmRowsPerTile, tileColumns = b.tileColumns
+        let tileRows = tile.rows, tileColumns = b.tileColumns
         let m = rowRange.count, k = b.k
         let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
         let kBlock = b.kBlock
@@ -434,14 +441,14 @@ extension Kernels {
                     let blockRows = min(mBlock, m - rowStart)
                     let firstRow = rowRange.lowerBound + rowStart
                     gemmPackA(transposeA ? a + depthStart * lda + firstRow : a + firstRow * lda + depthStart,
-                              lda: lda, transposed: transposeA, rows: blockRows, kc: depth, into: packedA)
+                              lda: lda, transposed: transposeA, rows: blockRows, kc: depth, tileRows: tileRows, into: packedA)
                     var column = low
                     while column < high {
                         let panelB = UnsafePointer(b.packed + offset + (column - blockStart) * depth)
                         let tileWidth = min(tileColumns, high - column)
                         var tileRow = 0
                         while tileRow < blockRows {
-                            gemmMicrokernel(V.self, vectorsPerRow: vectorsPerRow, kc: depth, UnsafePointer(packedA + tileRow * depth),
+                            gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
                                             panelB, c + (firstRow + tileRow) * ldc + column, ldc: ldc,
                                             rows: min(tileRows, blockRows - tileRow), columns: tileWidth, overwrite: overwrite)
                             tileRow += tileRows

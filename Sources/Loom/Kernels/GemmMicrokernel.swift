@@ -1,33 +1,40 @@
 // The register-blocked inner kernels of the matrix multiply.
 //
-// One call computes a tile of `gemmRowsPerTile` (6) rows by NR columns of C over `kc` steps of
-// the shared dimension, where NR is 2 or 4 vectors of the path's width V:
+// One call computes a tile of MR rows by NR columns of C over `kc` steps of the shared
+// dimension, where NR is 2 or 4 vectors of the path's width V (`GemmTile`):
 //
-// | path    | V (Float / Double)      | vectors per row | Float tile | accumulators |
-// |---------|-------------------------|-----------------|------------|--------------|
-// | avx512  | SIMD16 / SIMD8 (512-bit) | 4              | 6 x 64     | 24 of 32 registers |
-// | avx2    | SIMD8 / SIMD4 (256-bit)  | 2              | 6 x 16     | 12 of 16 registers |
-// | neon    | SIMD4 / SIMD2 (128-bit)  | 4              | 6 x 16     | 24 of 32 registers |
-// | generic | SIMD4 / SIMD2 (128-bit)  | 2              | 6 x 8      | 12 of 16 registers |
+// | path    | V (Float / Double)      | tile (MR x vectors) | Float tile | accumulators |
+// |---------|-------------------------|---------------------|------------|--------------|
+// | avx512  | SIMD16 / SIMD8 (512-bit) | 8 x 2              | 8 x 32     | 16 of 32 registers |
+// | avx2    | SIMD8 / SIMD4 (256-bit)  | 6 x 2              | 6 x 16     | 12 of 16 registers |
+// | neon    | SIMD4 / SIMD2 (128-bit)  | 6 x 4              | 6 x 16     | 24 of 32 registers |
+// | generic | SIMD4 / SIMD2 (128-bit)  | 6 x 2              | 6 x 8      | 12 of 16 registers |
 //
-// Both operands come packed (see GemmPacking.swift): A as `kc` groups of 6 consecutive
+// Both operands come packed (see GemmPacking.swift): A as `kc` groups of MR consecutive
 // elements, B as `kc` groups of NR consecutive elements, so the loop is pure loads,
 // broadcasts and FMAs. Every element of C is the sum over p in order, one fused multiply-add
 // per step starting from zero, whatever the tile: the result depends only on its row of A, its
 // column of B and the K blocking, never on the path.
 
-/// Rows of C a microkernel tile covers (the "MR" of the literature), on every path.
-@usableFromInline let gemmRowsPerTile = 6
+/// The shape of a microkernel tile: `rows` rows of C (the "MR" of the literature) by
+/// `vectorsPerRow` vectors of the path's width (NR = `vectorsPerRow` · lanes). One of 6 x 2,
+/// 6 x 4 and 8 x 2.
+struct GemmTile: Equatable, Sendable {
+    let rows: Int
+    let vectorsPerRow: Int
+}
 
 extension Kernels {
-    /// Computes one 6 x (`vectorsPerRow` · V.scalarCount) tile (see `gemmMicrokernel2` and
-    /// `gemmMicrokernel4`).
+    /// Computes one `tile.rows` x (`tile.vectorsPerRow` · V.scalarCount) tile (see
+    /// `gemmMicrokernel2`, `gemmMicrokernel4` and `gemmMicrokernel8x2`).
     @inline(__always)
     static func gemmMicrokernel<V: SIMD>(
-        _: V.Type, vectorsPerRow: Int, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
+        _: V.Type, tile: GemmTile, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
     ) where V.Scalar: TensorScalar {
-        if vectorsPerRow == 4 {
+        if tile.rows == 8 {
+            gemmMicrokernel8x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        } else if tile.vectorsPerRow == 4 {
             gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
         } else {
             gemmMicrokernel2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
@@ -53,7 +60,7 @@ extension Kernels {
             x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
             x = V(repeating: a[4]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
             x = V(repeating: a[5]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
-            a += gemmRowsPerTile
+            a += 6
             b += 2 * width
         }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
@@ -89,7 +96,7 @@ extension Kernels {
             c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1); c42.multiplyAdd(x, b2); c43.multiplyAdd(x, b3)
             x = V(repeating: a[5])
             c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1); c52.multiplyAdd(x, b2); c53.multiplyAdd(x, b3)
-            a += gemmRowsPerTile
+            a += 6
             b += 4 * width
         }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 24) { tile in
@@ -103,7 +110,39 @@ extension Kernels {
         }
     }
 
-    /// Writes the top-left `rows x columns` of an accumulated tile (6 rows of `vectorsPerRow`
+    /// The 8 x 2V tile (for 32-register files): two vectors of B per step, so a panel of B
+    /// (`kc` x 2V) stays in the L1 cache while the A panels stream past it.
+    @inline(never)
+    static func gemmMicrokernel8x2<V: SIMD>(
+        _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+        var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
+        var a = packedA, b = packedB
+        for _ in 0..<kc {
+            let b0 = load(V.self, b), b1 = load(V.self, b + width)
+            var x = V(repeating: a[0]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
+            x = V(repeating: a[1]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
+            x = V(repeating: a[2]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
+            x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
+            x = V(repeating: a[4]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
+            x = V(repeating: a[5]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
+            x = V(repeating: a[6]); c60.multiplyAdd(x, b0); c61.multiplyAdd(x, b1)
+            x = V(repeating: a[7]); c70.multiplyAdd(x, b0); c71.multiplyAdd(x, b1)
+            a += 8
+            b += 2 * width
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
+            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
+            tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+        }
+    }
+
+    /// Writes the top-left `rows x columns` of an accumulated tile (rows of `vectorsPerRow`
     /// vectors) to `c`: stored when `overwrite`, added to what `c` holds otherwise.
     @inline(__always)
     static func gemmWriteTile<V: SIMD>(

@@ -2,8 +2,8 @@
 // streams through (see GemmMicrokernel.swift). Packing is also where the transposed
 // variants are absorbed: after it, the microkernel only ever sees one layout.
 //
-// Packed A (a block of `rows x kc` of op(A)): consecutive panels of 6 rows; inside a panel,
-// for each step p of the shared dimension, the 6 elements A[i, p] of its rows. Rows past the
+// Packed A (a block of `rows x kc` of op(A)): consecutive panels of MR (6 or 8) rows; inside a
+// panel, for each step p of the shared dimension, the MR elements A[i, p] of its rows. Rows past the
 // end of A are zero.
 // Packed B (a block of `kc x columns` of op(B)): consecutive panels of NR columns (NR depends
 // on the SIMD path: see GemmMicrokernel.swift); inside a panel, for each step p, the NR
@@ -12,25 +12,31 @@
 extension Kernels {
     /// Packs the `rows x kc` block of op(A) whose top-left element is at `a` (op(A) is `A`,
     /// or `Aᵀ` when `transposed`, with `A` stored row-major with row stride `lda`) into
-    /// `packed`, which holds `ceil(rows / 6) * 6 * kc` elements.
+    /// `packed` in panels of `tileRows` (6 or 8) rows, which holds
+    /// `ceil(rows / tileRows) * tileRows * kc` elements.
     @inline(__always)
     static func gemmPackA<S: TensorScalar>(
-        _ a: UnsafePointer<S>, lda: Int, transposed: Bool, rows: Int, kc: Int,
+        _ a: UnsafePointer<S>, lda: Int, transposed: Bool, rows: Int, kc: Int, tileRows: Int,
         into packed: UnsafeMutablePointer<S>
     ) {
-        let tileRows = gemmRowsPerTile
         var target = packed
         var panelStart = 0
         while panelStart < rows {
             let panelRows = min(tileRows, rows - panelStart)
             if transposed {
-                // op(A)[i, p] = A[p, i]: the panel's 6 elements of step p are contiguous.
+                // op(A)[i, p] = A[p, i]: the panel's elements of step p are contiguous.
                 let source = a + panelStart
-                if panelRows == tileRows {
+                if panelRows == 6 && tileRows == 6 {
                     for p in 0..<kc {
-                        let row = source + p * lda, out = target + p * tileRows
+                        let row = source + p * lda, out = target + p * 6
                         out[0] = row[0]; out[1] = row[1]; out[2] = row[2]
                         out[3] = row[3]; out[4] = row[4]; out[5] = row[5]
+                    }
+                } else if panelRows == 8 && tileRows == 8 {
+                    for p in 0..<kc {
+                        let row = source + p * lda, out = target + p * 8
+                        out[0] = row[0]; out[1] = row[1]; out[2] = row[2]; out[3] = row[3]
+                        out[4] = row[4]; out[5] = row[5]; out[6] = row[6]; out[7] = row[7]
                     }
                 } else {
                     for p in 0..<kc {
@@ -40,13 +46,21 @@ extension Kernels {
                 }
             } else {
                 let source = a + panelStart * lda
-                if panelRows == tileRows {
+                if panelRows == 6 && tileRows == 6 {
                     let r0 = source, r1 = source + lda, r2 = source + 2 * lda
                     let r3 = source + 3 * lda, r4 = source + 4 * lda, r5 = source + 5 * lda
                     for p in 0..<kc {
-                        let out = target + p * tileRows
+                        let out = target + p * 6
                         out[0] = r0[p]; out[1] = r1[p]; out[2] = r2[p]
                         out[3] = r3[p]; out[4] = r4[p]; out[5] = r5[p]
+                    }
+                } else if panelRows == 8 && tileRows == 8 {
+                    let r0 = source, r1 = source + lda, r2 = source + 2 * lda, r3 = source + 3 * lda
+                    let r4 = source + 4 * lda, r5 = source + 5 * lda, r6 = source + 6 * lda, r7 = source + 7 * lda
+                    for p in 0..<kc {
+                        let out = target + p * 8
+                        out[0] = r0[p]; out[1] = r1[p]; out[2] = r2[p]; out[3] = r3[p]
+                        out[4] = r4[p]; out[5] = r5[p]; out[6] = r6[p]; out[7] = r7[p]
                     }
                 } else {
                     for r in 0..<tileRows {
