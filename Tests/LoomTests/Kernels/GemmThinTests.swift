@@ -19,7 +19,7 @@ import Testing
                                      b.baseAddress!, ldb: ldb, c.baseAddress!, ldc: ldc, accumulate: accumulate)
                 }
                 blocked.withUnsafeMutableBufferPointer { c in
-                    Kernels.gemmSerial(SIMD4<S>.self, vectorsPerRow: 2, transposeA: transposeA, transposeB: transposeB, m: m, n: n,
+                    Kernels.gemmSerial(SIMD4<S>.self, tile: GemmTile(rows: 6, vectorsPerRow: 2), transposeA: transposeA, transposeB: transposeB, m: m, n: n,
                                        k: k, a.baseAddress!, lda: lda, b.baseAddress!, ldb: ldb, c.baseAddress!, ldc: ldc,
                                        accumulate: accumulate)
                 }
