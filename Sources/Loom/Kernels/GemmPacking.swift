@@ -21,28 +21,44 @@ extension Kernels {
     ) {
         var target = packed
         var panelStart = 0
+        if transposed && rows >= tileRows {
+            // op(A)[i, p] = A[p, i]: every full panel's elements of step p are contiguous in
+            // stored row p. Read each stored row once across the block (contiguous, so the
+            // prefetcher follows), handing each panel its part.
+            let fullPanels = rows / tileRows, panelStride = tileRows * kc
+            for p in 0..<kc {
+                let row = a + p * lda
+                var out = packed + p * tileRows
+                if tileRows == 8 && S.self == Float.self {
+                    let row = rebound(row, Float.self)
+                    for q in 0..<fullPanels {
+                        load(SIMD8<Float>.self, row + q * 8).store(to: rebound(out, Float.self))
+                        out += panelStride
+                    }
+                } else if tileRows == 8 && S.self == Double.self {
+                    let row = rebound(row, Double.self)
+                    for q in 0..<fullPanels {
+                        load(SIMD8<Double>.self, row + q * 8).store(to: rebound(out, Double.self))
+                        out += panelStride
+                    }
+                } else {
+                    for q in 0..<fullPanels {
+                        out.update(from: row + q * tileRows, count: tileRows)
+                        out += panelStride
+                    }
+                }
+            }
+            panelStart = fullPanels * tileRows
+            target = packed + fullPanels * panelStride
+        }
         while panelStart < rows {
             let panelRows = min(tileRows, rows - panelStart)
             if transposed {
-                // op(A)[i, p] = A[p, i]: the panel's elements of step p are contiguous.
+                // The last, partial panel (the full ones are packed above).
                 let source = a + panelStart
-                if panelRows == 6 && tileRows == 6 {
-                    for p in 0..<kc {
-                        let row = source + p * lda, out = target + p * 6
-                        out[0] = row[0]; out[1] = row[1]; out[2] = row[2]
-                        out[3] = row[3]; out[4] = row[4]; out[5] = row[5]
-                    }
-                } else if panelRows == 8 && tileRows == 8 {
-                    for p in 0..<kc {
-                        let row = source + p * lda, out = target + p * 8
-                        out[0] = row[0]; out[1] = row[1]; out[2] = row[2]; out[3] = row[3]
-                        out[4] = row[4]; out[5] = row[5]; out[6] = row[6]; out[7] = row[7]
-                    }
-                } else {
-                    for p in 0..<kc {
-                        let row = source + p * lda, out = target + p * tileRows
-                        for r in 0..<tileRows { out[r] = r < panelRows ? row[r] : 0 }
-                    }
+                for p in 0..<kc {
+                    let row = source + p * lda, out = target + p * tileRows
+                    for r in 0..<tileRows { out[r] = r < panelRows ? row[r] : 0 }
                 }
             } else {
                 let source = a + panelStart * lda
