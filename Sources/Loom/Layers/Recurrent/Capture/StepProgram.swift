@@ -27,8 +27,34 @@ package struct StepProgram<Scalar: TensorScalar> {
     let hoisted: [Bool]
     /// Per register: read, directly or not, by the output or the next state.
     let live: [Bool]
+    /// Per register: whether backward reads its values (the input of a product, an operand
+    /// of a multiplication or division, the result of exp/tanh/sigmoid/relu, the input of
+    /// log). Replay keeps every row of these; the others only need the current step's.
+    let valuesReadByBackward: [Bool]
 
     var firstComputedRegister: Int { 1 + stateCount }
+
+    /// Per register: whether a backward pass keeps its gradient for every packed row: the
+    /// input's, the states', the output's and the next states' (they cross steps), the
+    /// hoisted registers' (backpropagated after the walk over the steps), and those the
+    /// parameters' gradients are summed from (the results of products with a weight or a
+    /// bias, of operations with a fixed tensor, of layer norms). Any other register's gradient
+    /// is made and used within one step.
+    var gradientsKeptForAllRows: [Bool] {
+        var kept = widths.indices.map { r in r <= stateCount || hoisted[r] || r == outputRegister }
+        for r in stateOutputRegisters { kept[r] = true }
+        for (i, instruction) in instructions.enumerated() {
+            switch instruction {
+            case .linear, .layerNorm:
+                kept[register(ofInstruction: i)] = true
+            case .binary(_, let a, let b):
+                for operand in [a, b] { if case .fixed = operand { kept[register(ofInstruction: i)] = true } }
+            default:
+                break
+            }
+        }
+        return kept
+    }
 
     /// The register instruction `index` defines.
     func register(ofInstruction index: Int) -> Int { firstComputedRegister + index }
@@ -87,8 +113,22 @@ package struct StepProgram<Scalar: TensorScalar> {
         for i in instructions.indices.reversed() where live[first + i] {
             for r in instructions[i].registerInputs { live[r] = true }
         }
+        var read = [Bool](repeating: false, count: widths.count)
+        for (i, instruction) in instructions.enumerated() {
+            switch instruction {
+            case .linear(let input, _, _):
+                read[input] = true
+            case .binary(let op, let a, let b) where op == .multiply || op == .divide:
+                for operand in [a, b] { if case .register(let r) = operand { read[r] = true } }
+            case .unary(let function, let input):
+                if function == .log { read[input] = true } else if function != .negate { read[first + i] = true }
+            default:
+                break
+            }
+        }
         self.hoisted = hoisted
         self.live = live
+        valuesReadByBackward = read
     }
 
     /// Whether a replay runs instruction `i` (it is live) once for all rows (`hoisted`) or per

@@ -18,7 +18,13 @@ extension StepProgramRun {
     func backward(outputGradient: Tensor<Scalar>?, finalGradient: Tensor<Scalar>, needsData: Bool, needsParameters: [Bool]) -> Gradients {
         let program = self.program
         let maxWidth = program.widths.max() ?? 1
-        let bytes = program.widths.reduce(0) { $0 + StepArena.size(of: rowCount * $1, Scalar.self) }
+        // Gradients kept for every packed row: the output's and the states' (they cross
+        // steps), the input's and the hoisted registers' (backpropagated after the walk), and
+        // those the parameters' gradients are summed from. The others are produced and used
+        // within one step and share one block of `batchSizes.max()` rows.
+        let keptRows = program.gradientsKeptForAllRows
+        let stepRows = batchSizes.max() ?? 0
+        let bytes = program.widths.indices.reduce(0) { $0 + StepArena.size(of: (keptRows[$1] ? rowCount : stepRows) * program.widths[$1], Scalar.self) }
             + StepArena.size(of: rowCount * maxWidth, Scalar.self)
         let arena = StepArena.make(bytes: bytes)
         defer { arena.release() }
@@ -30,11 +36,11 @@ extension StepProgramRun {
         // end of the step.
         let seeded = Set([program.outputRegister] + program.stateOutputRegisters)
         let grads = program.widths.indices.map { r in
-            arena.take(rowCount * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
+            arena.take((keptRows[r] ? rowCount : stepRows) * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
         }
         let zeroedPerStep = program.widths.indices.filter { !seeded.contains($0) }
         let scratch = arena.take(rowCount * maxWidth, of: Scalar.self)
-        let context = BackwardContext(run: self, grads: grads, scratch: scratch, needsData: needsData)
+        let context = BackwardContext(run: self, grads: grads, keptRows: keptRows, scratch: scratch, needsData: needsData)
 
         if let outputGradient {
             let r = program.outputRegister
@@ -59,12 +65,13 @@ extension StepProgramRun {
 
         for t in stepOrder.reversed() {
             let size = batchSizes[t], offset = offsets[t]
+            context.stepStart = offset
             for r in zeroedPerStep { context.written[r] = false }
             for i in program.instructions.indices.reversed() where program.runs(i, hoisted: false) {
                 context.backward(i, rows: offset, count: size)
             }
             // Rows no instruction of this step wrote get their gradients later (or none).
-            for r in zeroedPerStep where !context.written[r] {
+            for r in zeroedPerStep where !context.written[r] && keptRows[r] {
                 let width = program.widths[r]
                 UnsafeMutableRawPointer(grads[r] + offset * width)
                     .initializeMemory(as: UInt8.self, repeating: 0, count: size * width * MemoryLayout<Scalar>.stride)
@@ -84,6 +91,7 @@ extension StepProgramRun {
                 }
             }
         }
+        context.stepStart = 0
         for r in program.widths.indices { context.written[r] = true }
         for i in program.instructions.indices.reversed() where program.runs(i, hoisted: true) {
             context.backward(i, rows: 0, count: rowCount)
@@ -107,12 +115,25 @@ private final class BackwardContext<Scalar: TensorScalar> {
     var written: [Bool]
     var program: StepProgram<Scalar> { run.program }
 
-    init(run: StepProgramRun<Scalar>, grads: [UnsafeMutablePointer<Scalar>], scratch: UnsafeMutablePointer<Scalar>, needsData: Bool) {
+    /// Per register: whether `grads` holds every packed row (else only the current step's).
+    let keptRows: [Bool]
+    /// The current step's first packed row.
+    var stepStart = 0
+
+    init(run: StepProgramRun<Scalar>, grads: [UnsafeMutablePointer<Scalar>], keptRows: [Bool], scratch: UnsafeMutablePointer<Scalar>,
+         needsData: Bool) {
         self.run = run
         self.grads = grads
+        self.keptRows = keptRows
         self.scratch = scratch
         self.needsData = needsData
         written = [Bool](repeating: true, count: run.program.widths.count)
+    }
+
+    /// Register `r`'s gradient at packed row `row` (of the current step, for a register
+    /// whose gradients are kept for that step only).
+    @inline(__always) func gradient(_ r: Int, _ row: Int) -> UnsafeMutablePointer<Scalar> {
+        grads[r] + (keptRows[r] ? row : row - stepStart) * program.widths[r]
     }
 
     /// Whether a contribution covering whole rows of register `r` may overwrite them (the
@@ -128,7 +149,7 @@ private final class BackwardContext<Scalar: TensorScalar> {
         guard !written[r] else { return }
         written[r] = true
         let width = program.widths[r]
-        UnsafeMutableRawPointer(grads[r] + start * width).initializeMemory(as: UInt8.self, repeating: 0,
+        UnsafeMutableRawPointer(gradient(r, start)).initializeMemory(as: UInt8.self, repeating: 0,
                                                                            count: count * width * MemoryLayout<Scalar>.stride)
     }
 
@@ -159,7 +180,7 @@ private final class BackwardContext<Scalar: TensorScalar> {
     func backward(_ i: Int, rows start: Int, count: Int) {
         let r = program.register(ofInstruction: i)
         let width = program.widths[r]
-        let g = UnsafePointer(grads[r] + start * width)
+        let g = UnsafePointer(gradient(r, start))
         let n = count * width
         switch program.instructions[i] {
         case .linear(let input, let weightRef, _):
@@ -168,22 +189,25 @@ private final class BackwardContext<Scalar: TensorScalar> {
             let weight = MatmulOperand(run.tensor(weightRef))
             let overwrite = overwrites(input)
             Tensor.gemm(transposeA: false, m: count, n: inWidth, k: width, g, lda: width, weight, transposeB: weight.isTransposed,
-                        batch: 0, batchStride: 0, grads[input] + start * inWidth, ldc: inWidth, accumulate: !overwrite)
+                        batch: 0, batchStride: 0, gradient(input, start), ldc: inWidth, accumulate: !overwrite)
         case .binary(let op, let a, let b):
             if case .register(let ra) = a { addFirst(op, into: ra, g, b, start, count, width) }
             if case .register(let rb) = b { addSecond(op, into: rb, g, a, b, start, count, width) }
         case .unary(let function, let input):
-            let target = grads[input] + start * width
+            let target = gradient(input, start)
             clear(target, count: n, if: overwrites(input))
-            Kernels.accumulateUnaryGradient(function, g, output: value(r) + start * width, input: value(input) + start * width,
-                                            into: target, count: n)
+            // Only the values `StepProgram.valuesReadByBackward` kept are read (the kernel loads
+            // both operands, so an unneeded one points at `g`).
+            let output = function == .log || function == .negate ? g : UnsafePointer(value(r) + start * width)
+            let x = function == .log ? UnsafePointer(value(input) + start * width) : g
+            Kernels.accumulateUnaryGradient(function, g, output: output, input: x, into: target, count: n)
         case .scale(let input, let factor):
-            addScaled(factor, g, into: grads[input] + start * width, count: n, overwrite: overwrites(input))
+            addScaled(factor, g, into: gradient(input, start), count: n, overwrite: overwrites(input))
         case .narrow(let input, let column):
             let inWidth = program.widths[input]
             prepareColumns(input, start: start, count: count)
             for k in 0..<count {
-                Kernels.accumulate(g + k * width, into: grads[input] + (start + k) * inWidth + column, count: width)
+                Kernels.accumulate(g + k * width, into: gradient(input, start + k) + column, count: width)
             }
         case .concatenate(let parts):
             var column = 0
@@ -191,7 +215,7 @@ private final class BackwardContext<Scalar: TensorScalar> {
                 let partWidth = program.widths[part]
                 let overwrite = overwrites(part)
                 for k in 0..<count {
-                    add(g + k * width + column, into: grads[part] + (start + k) * partWidth, count: partWidth, overwrite: overwrite)
+                    add(g + k * width + column, into: gradient(part, start + k), count: partWidth, overwrite: overwrite)
                 }
                 column += partWidth
             }
@@ -200,8 +224,8 @@ private final class BackwardContext<Scalar: TensorScalar> {
             let overwrite = overwrites(input)
             Kernels.layerNormBackward(g, xHat: saved.rows + start * width, rstd: saved.rstd + start,
                                       weight: weightRef.map { UnsafePointer(run.tensor($0).storage.base) },
-                                      rows: count, width: width, dx: overwrite ? grads[input] + start * width : scratch)
-            if !overwrite { Kernels.accumulate(scratch, into: grads[input] + start * width, count: n) }
+                                      rows: count, width: width, dx: overwrite ? gradient(input, start) : scratch)
+            if !overwrite { Kernels.accumulate(scratch, into: gradient(input, start), count: n) }
         }
     }
 
@@ -219,7 +243,7 @@ private final class BackwardContext<Scalar: TensorScalar> {
     /// `da += ∂(a op b)/∂a · g` (or `=` for the first contribution of the step).
     private func addFirst(_ op: StepBinaryOp, into ra: Int, _ g: UnsafePointer<Scalar>,
                           _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
-        let da = grads[ra] + start * width
+        let da = gradient(ra, start)
         let overwrite = overwrites(ra)
         switch op {
         case .add, .subtract:
@@ -254,7 +278,7 @@ private final class BackwardContext<Scalar: TensorScalar> {
     /// `db += ∂(a op b)/∂b · g` (or `=` for the first contribution of the step).
     private func addSecond(_ op: StepBinaryOp, into rb: Int, _ g: UnsafePointer<Scalar>,
                            _ a: StepOperand<Scalar>, _ b: StepOperand<Scalar>, _ start: Int, _ count: Int, _ width: Int) {
-        let db = grads[rb] + start * width
+        let db = gradient(rb, start)
         let overwrite = overwrites(rb)
         switch op {
         case .add:

@@ -27,7 +27,8 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// The step outputs of every row (the output register's memory, unless that is the input).
     private let outputValue: Tensor<Scalar>
     /// Per register: whether it lives in two alternating blocks of `ringRows` rows (values a
-    /// step computes for itself alone, when backward will not read them).
+    /// step computes for itself alone that backward will not read: all of them without
+    /// `keepsAllRows`, else those of `StepProgram.valuesReadByBackward`).
     private let ring: [Bool]
     private let ringRows: Int
     /// The alternating block the current step uses, and the current step's first packed row.
@@ -47,7 +48,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         return ring[r] ? values[r] + stepSlot * ringRows * width : values[r] + offsets[t] * width
     }
 
-    /// `keepsAllRows`: keep every step's values for backward; without it, the values a step
+    /// `keepsAllRows`: keep every step's values backward reads; the other values a step
     /// computes for itself alone live in two alternating blocks of `batch` rows.
     init(program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], data: Tensor<Scalar>, batchSizes: [Int], reversed: Bool, batch: Int,
          keepsAllRows: Bool = true) {
@@ -63,7 +64,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         rowCount = total
         ringRows = batchSizes.first ?? 0
         ring = program.widths.indices.map { r in
-            !keepsAllRows && r != 0 && r != program.outputRegister && !program.hoisted[r]
+            r != 0 && r != program.outputRegister && !program.hoisted[r] && !(keepsAllRows && program.valuesReadByBackward[r])
         }
         var bytes = 0
         for (r, width) in program.widths.enumerated() where r != 0 && r != program.outputRegister {
