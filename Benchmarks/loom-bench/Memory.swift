@@ -38,6 +38,7 @@ func runMemoryBenchmarks(_ options: BenchOptions) {
     for config in ModelConfig.all where options.config == nil || config.name == options.config {
         guard let workload = makeWorkload(config) else { continue }
         workload.train()
+        TensorMemory.emptyCache()
         trimAllocator()
         guard resetPeakMemory() else {
             print("loom-bench --memory needs a writable /proc/self/clear_refs (Linux)")

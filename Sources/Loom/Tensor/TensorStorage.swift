@@ -60,10 +60,10 @@ import Synchronization
         base.initialize(repeating: value, count: count)
     }
 
+    /// Memory for `count` scalars (large buffers come from `LargeBlockCache`).
     @usableFromInline
     static func allocate(_ count: Int) -> UnsafeMutablePointer<Scalar> {
-        let bytes = max(count, 1) * MemoryLayout<Scalar>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let raw = LargeBlockCache.shared.allocate(bytes: max(count, 1) * MemoryLayout<Scalar>.stride)
         return raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
     }
 
@@ -119,7 +119,7 @@ import Synchronization
     }
 
     deinit {
-        if let buffer { UnsafeMutableRawPointer(buffer).deallocate() }
+        if let buffer { LargeBlockCache.shared.deallocate(UnsafeMutableRawPointer(buffer), bytes: max(count, 1) * MemoryLayout<Scalar>.stride) }
     }
 }
 
