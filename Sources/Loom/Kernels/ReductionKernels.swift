@@ -14,9 +14,28 @@ extension Kernels {
                 out[o] = sum(src, count: length)
                 continue
             }
-            dst.initialize(repeating: 0, count: inner)
-            for l in 0..<length {
-                accumulate(src + l * inner, into: dst, count: inner)
+            // Four vectors of columns at a time, summed down all rows in registers: each
+            // element is still 0 + x[0] + x[1] + ... in row order.
+            typealias V = S.Vector
+            let width = V.scalarCount
+            var c = 0
+            while c + 4 * width <= inner {
+                var a0 = V(repeating: 0), a1 = V(repeating: 0), a2 = V(repeating: 0), a3 = V(repeating: 0)
+                var row = src + c
+                for _ in 0..<length {
+                    a0 += load(V.self, row); a1 += load(V.self, row + width)
+                    a2 += load(V.self, row + 2 * width); a3 += load(V.self, row + 3 * width)
+                    row += inner
+                }
+                a0.store(to: dst + c); a1.store(to: dst + c + width)
+                a2.store(to: dst + c + 2 * width); a3.store(to: dst + c + 3 * width)
+                c += 4 * width
+            }
+            if c < inner {
+                (dst + c).initialize(repeating: 0, count: inner - c)
+                for l in 0..<length {
+                    accumulate(src + l * inner + c, into: dst + c, count: inner - c)
+                }
             }
         }
     }
