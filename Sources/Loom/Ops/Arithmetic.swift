@@ -147,6 +147,16 @@ extension Tensor {
         Kernels.accumulate(other.storage.base, into: storage.base, count: count)
     }
 
+    /// `addInPlace(other)` for an `other` that is zero outside `runs`: adds only those.
+    mutating func addInPlace(_ other: Tensor, runs: NonzeroRuns) {
+        makeStorageUnique()
+        let source = other.storage.base, target = storage.base
+        for run in 0..<runs.runs {
+            let offset = runs.start + run * runs.stride
+            Kernels.accumulate(source + offset, into: target + offset, count: runs.length)
+        }
+    }
+
     /// Sums this tensor over the axes along which `target` was broadcast to produce it, so
     /// the result has shape `target`. The backward of every broadcasting op uses it.
     @_specialize(where Scalar == Float)

@@ -39,12 +39,16 @@ extension Tensor {
         return result.recorded(name, inputs: [self]) {
             let inputShape = shape
             return { g in
-                [Tensor(shape: inputShape) { out in
+                let gradient = Tensor(shape: inputShape) { out in
                     out.initialize(repeating: 0)
                     Tensor.copyRuns(g.storage.base, sourceStride: length * inner,
                                     out.baseAddress! + start * inner, destinationStride: size * inner,
                                     length: length * inner, runs: outer)
-                }]
+                }
+                // Zero outside the range: added to another gradient (the other chunks of an
+                // LSTM's gates), only the range is touched.
+                gradient.storage.nonzeroRuns = NonzeroRuns(start: start * inner, length: length * inner, stride: size * inner, runs: outer)
+                return [gradient]
             }
         }
     }

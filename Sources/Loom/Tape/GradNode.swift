@@ -74,7 +74,11 @@ import Synchronization
         state.withLock { state in
             if var existing = state.grad {
                 state.grad = nil
-                existing.addInPlace(gradient)
+                if let runs = gradient.storage.nonzeroRuns, existing.shape == gradient.shape {
+                    existing.addInPlace(gradient, runs: runs)
+                } else {
+                    existing.addInPlace(gradient)
+                }
                 state.grad = existing
             } else {
                 state.grad = gradient.detached()

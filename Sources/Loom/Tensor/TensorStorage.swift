@@ -19,6 +19,10 @@ import Synchronization
     /// Packed forms of this storage as the right operand of products (see
     /// `packedRightOperand`), dropped when the storage is written in place.
     let packedForms = Mutex(PackedForms<Scalar>())
+    /// For a gradient that is zero outside a few runs of scalars (the backward of `narrow`),
+    /// those runs: adding it to another gradient then touches only them. Dropped when the
+    /// storage is written in place.
+    nonisolated(unsafe) var nonzeroRuns: NonzeroRuns?
 
     /// The first scalar. Valid for `count` elements for the lifetime of the storage.
     @inlinable var base: UnsafeMutablePointer<Scalar> {
@@ -107,6 +111,7 @@ import Synchronization
     /// Forgets what was derived from the scalars; called before they are written in place.
     @usableFromInline
     func willWrite() {
+        nonzeroRuns = nil
         packedForms.withLock { $0 = PackedForms() }
     }
 
@@ -149,4 +154,13 @@ struct PackedForms<Scalar: TensorScalar> {
     }
     var uses = 0
     var entries: [Entry] = []
+}
+
+/// Where a storage's scalars may be nonzero: `runs` runs of `length` scalars, the first at
+/// `start`, each `stride` after the previous; every other scalar is zero.
+struct NonzeroRuns: Sendable {
+    let start: Int
+    let length: Int
+    let stride: Int
+    let runs: Int
 }
