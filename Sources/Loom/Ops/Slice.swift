@@ -39,15 +39,16 @@ extension Tensor {
         return result.recorded(name, inputs: [self]) {
             let inputShape = shape
             return { g in
+                // Zero outside the range. Added to another gradient (the other chunks of an
+                // LSTM's gates), only the range is touched; the zeros are written only if the
+                // walk keeps this tensor whole (the first gradient to reach the input).
                 let gradient = Tensor(shape: inputShape) { out in
-                    out.initialize(repeating: 0)
                     Tensor.copyRuns(g.storage.base, sourceStride: length * inner,
                                     out.baseAddress! + start * inner, destinationStride: size * inner,
                                     length: length * inner, runs: outer)
                 }
-                // Zero outside the range: added to another gradient (the other chunks of an
-                // LSTM's gates), only the range is touched.
-                gradient.storage.nonzeroRuns = NonzeroRuns(start: start * inner, length: length * inner, stride: size * inner, runs: outer)
+                gradient.storage.nonzeroRuns = NonzeroRuns(start: start * inner, length: length * inner, stride: size * inner,
+                                                           runs: outer, zeroFilled: false)
                 return [gradient]
             }
         }

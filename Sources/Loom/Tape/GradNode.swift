@@ -77,10 +77,12 @@ import Synchronization
                 if let runs = gradient.storage.nonzeroRuns, existing.shape == gradient.shape {
                     existing.addInPlace(gradient, runs: runs)
                 } else {
+                    gradient.storage.fillZerosOutsideRuns()
                     existing.addInPlace(gradient)
                 }
                 state.grad = existing
             } else {
+                gradient.storage.fillZerosOutsideRuns()
                 state.grad = gradient.detached()
             }
         }

@@ -157,10 +157,29 @@ struct PackedForms<Scalar: TensorScalar> {
 }
 
 /// Where a storage's scalars may be nonzero: `runs` runs of `length` scalars, the first at
-/// `start`, each `stride` after the previous; every other scalar is zero.
+/// `start`, each `stride` after the previous; every other scalar is zero — or, while
+/// `zeroFilled` is false, not yet written (the gradient walk writes the zeros if the tensor
+/// is kept whole, and never reads them otherwise).
 struct NonzeroRuns: Sendable {
     let start: Int
     let length: Int
     let stride: Int
     let runs: Int
+    var zeroFilled: Bool
+}
+
+extension TensorStorage {
+    /// Writes the zeros outside `nonzeroRuns` if they are not written yet.
+    func fillZerosOutsideRuns() {
+        guard var runs = nonzeroRuns, !runs.zeroFilled else { return }
+        var position = 0
+        for run in 0..<runs.runs {
+            let begin = runs.start + run * runs.stride
+            if begin > position { (base + position).initialize(repeating: 0, count: begin - position) }
+            position = begin + runs.length
+        }
+        if count > position { (base + position).initialize(repeating: 0, count: count - position) }
+        runs.zeroFilled = true
+        nonzeroRuns = runs
+    }
 }
