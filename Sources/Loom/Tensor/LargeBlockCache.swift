@@ -1,14 +1,15 @@
 import Synchronization
 
-/// A process-wide cache of freed large tensor buffers. A training loop allocates the same
-/// large buffers at every step (activations, gate values, gradients); without the cache each
-/// one comes from a fresh mapping whose pages the kernel faults in and zeroes on first touch,
-/// and goes back to the kernel when freed. Freed blocks of at least `minimumBytes` are kept
+/// A process-wide cache of freed tensor buffers. A training loop allocates the same buffers
+/// at every step (activations, gate values, gradients); without the cache each large one
+/// comes from a fresh mapping whose pages the kernel faults in and zeroes on first touch, and
+/// goes back to the kernel when freed, and the allocator's heap spends its time splitting and
+/// merging the medium ones. Freed blocks of at least `minimumBytes` are kept
 /// here, by size class, up to `capacityBytes` in all (the oldest are freed first), and handed
 /// out again for a request of the same class. Smaller buffers go straight to the allocator.
 final class LargeBlockCache: Sendable {
-    /// The cache every tensor storage uses: blocks of 128 KB and more, at most 256 MB.
-    static let shared = LargeBlockCache(minimumBytes: 128 << 10, capacityBytes: 256 << 20)
+    /// The cache every tensor storage uses: blocks of 16 KB and more, at most 256 MB.
+    static let shared = LargeBlockCache(minimumBytes: 16 << 10, capacityBytes: 256 << 20)
 
     /// Buffers below this size are not cached (the allocator's heap serves them well).
     let minimumBytes: Int
@@ -23,14 +24,16 @@ final class LargeBlockCache: Sendable {
     deinit { clear() }
 
     private struct Block: @unchecked Sendable {
-        let sizeClass: Int
+        /// When the block was freed (a counter).
+        let freed: Int
         let pointer: UnsafeMutableRawPointer
     }
 
     private struct State {
-        /// Oldest first.
-        var blocks: [Block] = []
+        /// Per size class, its free blocks, oldest first.
+        var classes: [Int: [Block]] = [:]
         var bytes = 0
+        var counter = 0
     }
 
     private let state = Mutex(State())
@@ -43,32 +46,36 @@ final class LargeBlockCache: Sendable {
         return (bytes + step - 1) / step * step
     }
 
-    /// A 64-byte aligned block of at least `bytes` bytes.
+    /// A 64-byte aligned block of at least `bytes` bytes: the most recently freed block of
+    /// its class, or a new one.
     func allocate(bytes: Int) -> UnsafeMutableRawPointer {
         guard bytes >= minimumBytes else { return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64) }
         let size = Self.sizeClass(for: bytes)
         let reused = state.withLock { state -> UnsafeMutableRawPointer? in
-            guard let index = state.blocks.lastIndex(where: { $0.sizeClass == size }) else { return nil }
+            guard let block = state.classes[size]?.popLast() else { return nil }
             state.bytes -= size
-            return state.blocks.remove(at: index).pointer
+            return block.pointer
         }
         return reused ?? UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     }
 
-    /// Takes back a block `allocate(bytes:)` returned for the same `bytes`.
+    /// Takes back a block `allocate(bytes:)` returned for the same `bytes`; beyond the
+    /// capacity, the blocks freed longest ago are given back to the system.
     func deallocate(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         guard bytes >= minimumBytes else { pointer.deallocate(); return }
         let size = Self.sizeClass(for: bytes)
         let evicted = state.withLock { state -> [Block] in
-            state.blocks.append(Block(sizeClass: size, pointer: pointer))
+            state.counter += 1
+            state.classes[size, default: []].append(Block(freed: state.counter, pointer: pointer))
             state.bytes += size
-            var dropped = 0
-            while state.bytes > capacityBytes, dropped < state.blocks.count {
-                state.bytes -= state.blocks[dropped].sizeClass
-                dropped += 1
+            var evicted: [Block] = []
+            while state.bytes > capacityBytes {
+                guard let oldest = state.classes.filter({ !$0.value.isEmpty }).min(by: { $0.value[0].freed < $1.value[0].freed })?.key
+                else { break }
+                evicted.append(state.classes[oldest]!.removeFirst())
+                state.bytes -= oldest
             }
-            defer { state.blocks.removeFirst(dropped) }
-            return Array(state.blocks.prefix(dropped))
+            return evicted
         }
         for block in evicted { block.pointer.deallocate() }
     }
@@ -79,15 +86,16 @@ final class LargeBlockCache: Sendable {
     /// Frees every cached block.
     func clear() {
         let blocks = state.withLock { state -> [Block] in
-            let blocks = state.blocks
-            state = State()
+            let blocks = state.classes.values.flatMap { $0 }
+            state.classes = [:]
+            state.bytes = 0
             return blocks
         }
         for block in blocks { block.pointer.deallocate() }
     }
 }
 
-/// The memory Loom keeps for reuse: freed tensor buffers of 128 KB and more are cached (up
+/// The memory Loom keeps for reuse: freed tensor buffers of 16 KB and more are cached (up
 /// to 256 MB in all) and handed out again, so a training loop does not map and fault in
 /// fresh pages at every step. Like PyTorch's `torch.cuda.empty_cache()`, `emptyCache()`
 /// gives them back to the system.
