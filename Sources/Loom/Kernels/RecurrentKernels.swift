@@ -31,6 +31,29 @@ package enum RecurrentKernels {
             return value
         }
         var j = 0
+        // Two vectors per iteration, so their long dependency chains (the exponentials, the
+        // divisions, the tanh of the new cell) overlap.
+        while j + 2 * w <= hidden {
+            let k = j + w
+            let i0 = VectorMath.sigmoid(pre(0, j)), i1 = VectorMath.sigmoid(pre(0, k))
+            let f0 = VectorMath.sigmoid(pre(1, j)), f1 = VectorMath.sigmoid(pre(1, k))
+            let g0 = VectorMath.tanh(pre(2, j)), g1 = VectorMath.tanh(pre(2, k))
+            let o0 = VectorMath.sigmoid(pre(3, j)), o1 = VectorMath.sigmoid(pre(3, k))
+            var c0 = f0 * Kernels.load(V.self, cPrev + j), c1 = f1 * Kernels.load(V.self, cPrev + k)
+            c0.multiplyAdd(i0, g0)
+            c1.multiplyAdd(i1, g1)
+            let t0 = VectorMath.tanh(c0), t1 = VectorMath.tanh(c1)
+            c0.store(to: c + j); c1.store(to: c + k)
+            (o0 * t0).store(to: h + j); (o1 * t1).store(to: h + k)
+            if let savedGates, let savedTanhC {
+                i0.store(to: savedGates + j); i1.store(to: savedGates + k)
+                f0.store(to: savedGates + hidden + j); f1.store(to: savedGates + hidden + k)
+                g0.store(to: savedGates + 2 * hidden + j); g1.store(to: savedGates + 2 * hidden + k)
+                o0.store(to: savedGates + 3 * hidden + j); o1.store(to: savedGates + 3 * hidden + k)
+                t0.store(to: savedTanhC + j); t1.store(to: savedTanhC + k)
+            }
+            j += 2 * w
+        }
         while j + w <= hidden {
             let i = VectorMath.sigmoid(pre(0, j)), f = VectorMath.sigmoid(pre(1, j))
             let g = VectorMath.tanh(pre(2, j)), o = VectorMath.sigmoid(pre(3, j))
