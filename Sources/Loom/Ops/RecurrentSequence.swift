@@ -195,6 +195,16 @@ private func forEachRow(_ rows: Int, hidden: Int, threads: Int, _ body: (Int) ->
     }
 }
 
+/// Whether `indices` holds each of `0..<indices.count` once.
+private func isPermutation(_ indices: [Int]) -> Bool {
+    var seen = [Bool](repeating: false, count: indices.count)
+    for index in indices {
+        guard index >= 0 && index < indices.count && !seen[index] else { return false }
+        seen[index] = true
+    }
+    return true
+}
+
 /// Stops with a message naming the op if a direction's shapes do not fit `plan` and `mode`.
 private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan) {
     let batch = plan.batch, rows = plan.rowCount
@@ -202,8 +212,7 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     checkShape(gates == mode.gateCount * hidden, "recurrentSequence: weightHH \(d.weightHH.shape) does not fit \(mode.layerName) with hidden \(hidden)")
     checkShape(d.projected.shape == [rows, gates], "recurrentSequence: projected \(d.projected.shape) should be [\(rows), \(gates)]")
     if let rowIndex = d.rowIndex {
-        checkShape(rowIndex.count == rows && Set(rowIndex).count == rows && rowIndex.allSatisfy { $0 >= 0 && $0 < rows },
-                   "recurrentSequence: rowIndex must be a permutation of 0..<\(rows)")
+        checkShape(rowIndex.count == rows && isPermutation(rowIndex), "recurrentSequence: rowIndex must be a permutation of 0..<\(rows)")
         for t in plan.batchSizes.indices {
             let stride = d.rowStride(step: t, plan: plan), first = rowIndex[plan.offsets[t]]
             checkShape((0..<plan.batchSizes[t]).allSatisfy { rowIndex[plan.offsets[t] + $0] == first + $0 * stride },
