@@ -36,9 +36,9 @@ extension Kernels {
         }
     }
 
-    /// The microkernel tile on `path` for `S` (see GemmMicrokernel.swift): 8 x 2 vectors on the
-    /// 512-bit path, 6 x 4 on NEON, 6 x 2 otherwise.
-    static func gemmTile<S: TensorScalar>(_ path: InstructionSet, _: S.Type) -> GemmTile {
+    /// The microkernel tile on `path` (see GemmMicrokernel.swift), the same for `Float` and
+    /// `Double`: 8 x 2 vectors on the 512-bit path, 6 x 4 on NEON, 6 x 2 otherwise.
+    static func gemmTile(_ path: InstructionSet) -> GemmTile {
         switch path {
         case .avx512: return GemmTile(rows: 8, vectorsPerRow: 2)
         case .neon: return GemmTile(rows: 6, vectorsPerRow: 4)
@@ -56,7 +56,7 @@ extension Kernels {
         case .avx2: lanes = lanes512 / 2
         case .neon, .generic: lanes = lanes512 / 4
         }
-        return gemmTile(path, S.self).vectorsPerRow * lanes
+        return gemmTile(path).vectorsPerRow * lanes
     }
 
     /// `gemm` for `Float`, with an explicit thread count.
@@ -107,37 +107,37 @@ extension Kernels {
                      c, ldc: ldc, accumulate: accumulate)
             return
         }
-        let path = InstructionSet.current
+        let path = InstructionSet.current, tile = gemmTile(path)
         if S.self == Float.self {
             let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))
             switch path {
             case .avx512:
-                gemmParallel(SIMD16<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD16<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .avx2:
-                gemmParallel(SIMD8<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD8<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .neon:
-                gemmParallel(SIMD4<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .generic:
-                gemmParallel(SIMD4<Float>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             }
         } else {
             let (a, b, c) = (rebound(a, Double.self), rebound(b, Double.self), rebound(c, Double.self))
             switch path {
             case .avx512:
-                gemmParallel(SIMD8<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD8<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .avx2:
-                gemmParallel(SIMD4<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD4<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .neon:
-                gemmParallel(SIMD2<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             case .generic:
-                gemmParallel(SIMD2<Double>.self, tile: gemmTile(path, S.self), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
             }
         }
@@ -273,7 +273,7 @@ final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
         self.k = k
         self.n = n
         path = InstructionSet.current
-        tile = Kernels.gemmTile(path, S.self)
+        tile = Kernels.gemmTile(path)
         let tileColumns = Kernels.gemmColumnsPerTile(path, S.self)
         self.tileColumns = tileColumns
         kBlock = Kernels.gemmDepthBlock(k, S.self)

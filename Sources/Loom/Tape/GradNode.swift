@@ -68,16 +68,17 @@ import Synchronization
         }
     }
 
-    /// Adds `gradient` to the accumulated gradient (in place when this node holds the only
-    /// reference to it), under the node's lock.
+    /// Adds `gradient` (of the node's shape, which `GradientWalk.accumulate` checks) to the
+    /// accumulated gradient (in place when this node holds the only reference to it), under
+    /// the node's lock. A gradient that records its nonzero runs adds only those, and writes
+    /// its zeros only when it becomes the accumulated gradient.
     func accumulate(_ gradient: Tensor<Scalar>) {
         state.withLock { state in
             if var existing = state.grad {
                 state.grad = nil
-                if let runs = gradient.storage.nonzeroRuns, existing.shape == gradient.shape {
+                if let runs = gradient.storage.nonzeroRuns {
                     existing.addInPlace(gradient, runs: runs)
                 } else {
-                    gradient.storage.fillZerosOutsideRuns()
                     existing.addInPlace(gradient)
                 }
                 state.grad = existing
