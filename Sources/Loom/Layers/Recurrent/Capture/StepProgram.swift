@@ -56,6 +56,33 @@ package struct StepProgram<Scalar: TensorScalar> {
         return kept
     }
 
+    /// Per register, the live instructions that read it.
+    var liveReaders: [[Int]] {
+        var readers = [[Int]](repeating: [], count: widths.count)
+        for (i, instruction) in instructions.enumerated() where live[register(ofInstruction: i)] {
+            for r in instruction.registerInputs where !readers[r].contains(i) { readers[r].append(i) }
+        }
+        return readers
+    }
+
+    /// Per register, the register whose gradient buffer a backward pass shares with it
+    /// (itself for most): a register read only by a sum `a + b` (or as the `a` of `a - b`)
+    /// has exactly the sum's gradient, so it uses the sum's buffer instead of a copy of it.
+    var gradientShares: [Int] {
+        let readers = liveReaders
+        let seeded = Set([outputRegister] + stateOutputRegisters)
+        var shares = Array(widths.indices)
+        for (i, instruction) in instructions.enumerated() where live[register(ofInstruction: i)] {
+            guard case .binary(let op, let a, let b) = instruction, op == .add || op == .subtract else { continue }
+            for (position, operand) in [a, b].enumerated() where position == 0 || op == .add {
+                guard case .register(let x) = operand, x > stateCount, readers[x] == [i], !seeded.contains(x) else { continue }
+                if case .register(let other) = position == 0 ? b : a, other == x { continue }
+                shares[x] = register(ofInstruction: i)
+            }
+        }
+        return shares
+    }
+
     /// The register instruction `index` defines.
     func register(ofInstruction index: Int) -> Int { firstComputedRegister + index }
 

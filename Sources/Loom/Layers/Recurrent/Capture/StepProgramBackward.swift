@@ -22,10 +22,14 @@ extension StepProgramRun {
         // steps), the input's and the hoisted registers' (backpropagated after the walk), and
         // those the parameters' gradients are summed from. The others are produced and used
         // within one step and share one block of `batchSizes.max()` rows.
-        let keptRows = program.gradientsKeptForAllRows
+        // Registers that share a gradient buffer keep it for every row.
+        var keptRows = program.gradientsKeptForAllRows
+        let shares = program.gradientShares
+        for (r, share) in shares.enumerated() where share != r { keptRows[r] = true; keptRows[share] = true }
         let stepRows = batchSizes.max() ?? 0
-        let bytes = program.widths.indices.reduce(0) { $0 + StepArena.size(of: (keptRows[$1] ? rowCount : stepRows) * program.widths[$1], Scalar.self) }
-            + StepArena.size(of: rowCount * maxWidth, Scalar.self)
+        let bytes = program.widths.indices.reduce(0) { bytes, r in
+            shares[r] != r ? bytes : bytes + StepArena.size(of: (keptRows[r] ? rowCount : stepRows) * program.widths[r], Scalar.self)
+        } + StepArena.size(of: rowCount * maxWidth, Scalar.self)
         let arena = StepArena.make(bytes: bytes)
         defer { arena.release() }
         // The output's and next states' gradients are seeded before the walk (and the state
@@ -35,16 +39,20 @@ extension StepProgramRun {
         // contribution in the step overwrites them, and rows nothing wrote are zeroed at the
         // end of the step.
         let seeded = Set([program.outputRegister] + program.stateOutputRegisters)
-        let grads = program.widths.indices.map { r in
-            arena.take((keptRows[r] ? rowCount : stepRows) * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
+        // A shared buffer belongs to the later register (the sum), so go from the last.
+        var grads = [UnsafeMutablePointer<Scalar>?](repeating: nil, count: program.widths.count)
+        for r in program.widths.indices.reversed() {
+            grads[r] = shares[r] != r ? grads[shares[r]]
+                : arena.take((keptRows[r] ? rowCount : stepRows) * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
         }
         let zeroedPerStep = program.widths.indices.filter { !seeded.contains($0) }
         let scratch = arena.take(rowCount * maxWidth, of: Scalar.self)
-        let context = BackwardContext(run: self, grads: grads, keptRows: keptRows, scratch: scratch, needsData: needsData)
+        let context = BackwardContext(run: self, grads: grads.map { $0! }, keptRows: keptRows, shares: shares, scratch: scratch,
+                                      needsData: needsData)
 
         if let outputGradient {
             let r = program.outputRegister
-            Kernels.accumulate(outputGradient.storage.base, into: grads[r], count: rowCount * program.widths[r])
+            Kernels.accumulate(outputGradient.storage.base, into: grads[r]!, count: rowCount * program.widths[r])
         }
         var start: [Tensor<Scalar>] = []
         let lengths = self.lengths
@@ -54,7 +62,7 @@ extension StepProgramRun {
             var startGradient = Tensor<Scalar>.zeros([batch, width])
             startGradient.withUnsafeMutableBufferPointer { dStart in
                 for j in 0..<batch {
-                    let destination = finalRow(of: j, length: lengths[j]).map { grads[program.stateOutputRegisters[s]] + $0 * width }
+                    let destination = finalRow(of: j, length: lengths[j]).map { grads[program.stateOutputRegisters[s]]! + $0 * width }
                         ?? dStart.baseAddress! + j * width
                     Kernels.accumulate(final + j * width, into: destination, count: width)
                 }
@@ -70,19 +78,20 @@ extension StepProgramRun {
             for i in program.instructions.indices.reversed() where program.runs(i, hoisted: false) {
                 context.backward(i, rows: offset, count: size)
             }
-            // Rows no instruction of this step wrote get their gradients later (or none).
-            for r in zeroedPerStep where !context.written[r] && keptRows[r] {
+            // Rows no instruction of this step wrote get their gradients later (or none). A
+            // shared buffer is the sum's to fill.
+            for r in zeroedPerStep where !context.written[r] && keptRows[r] && shares[r] == r {
                 let width = program.widths[r]
-                UnsafeMutableRawPointer(grads[r] + offset * width)
+                UnsafeMutableRawPointer(grads[r]! + offset * width)
                     .initializeMemory(as: UInt8.self, repeating: 0, count: size * width * MemoryLayout<Scalar>.stride)
             }
             let previous = previousStep(t)
             let carried = previous.map { Swift.min(batchSizes[$0], size) } ?? 0
             for s in 0..<program.stateCount {
                 let width = program.widths[1 + s]
-                let source = grads[1 + s] + offset * width
+                let source = grads[1 + s]! + offset * width
                 if let previous, carried > 0 {
-                    Kernels.accumulate(source, into: grads[program.stateOutputRegisters[s]] + offsets[previous] * width, count: carried * width)
+                    Kernels.accumulate(source, into: grads[program.stateOutputRegisters[s]]! + offsets[previous] * width, count: carried * width)
                 }
                 if carried < size {
                     start[s].withUnsafeMutableBufferPointer { dStart in
@@ -98,7 +107,7 @@ extension StepProgramRun {
         }
         let dParameters = context.parameterGradients(needs: needsParameters)
         let dData: Tensor<Scalar>? = needsData
-            ? Tensor(shape: [rowCount, program.widths[0]]) { out in out.baseAddress!.update(from: grads[0], count: rowCount * program.widths[0]) }
+            ? Tensor(shape: [rowCount, program.widths[0]]) { out in out.baseAddress!.update(from: grads[0]!, count: rowCount * program.widths[0]) }
             : nil
         return Gradients(data: dData, start: start, parameters: dParameters)
     }
@@ -117,14 +126,17 @@ private final class BackwardContext<Scalar: TensorScalar> {
 
     /// Per register: whether `grads` holds every packed row (else only the current step's).
     let keptRows: [Bool]
+    /// Per register, the register whose gradient buffer it uses (`StepProgram.gradientShares`).
+    let shares: [Int]
     /// The current step's first packed row.
     var stepStart = 0
 
-    init(run: StepProgramRun<Scalar>, grads: [UnsafeMutablePointer<Scalar>], keptRows: [Bool], scratch: UnsafeMutablePointer<Scalar>,
-         needsData: Bool) {
+    init(run: StepProgramRun<Scalar>, grads: [UnsafeMutablePointer<Scalar>], keptRows: [Bool], shares: [Int],
+         scratch: UnsafeMutablePointer<Scalar>, needsData: Bool) {
         self.run = run
         self.grads = grads
         self.keptRows = keptRows
+        self.shares = shares
         self.scratch = scratch
         self.needsData = needsData
         written = [Bool](repeating: true, count: run.program.widths.count)
@@ -191,8 +203,13 @@ private final class BackwardContext<Scalar: TensorScalar> {
             Tensor.gemm(transposeA: false, m: count, n: inWidth, k: width, g, lda: width, weight, transposeB: weight.isTransposed,
                         batch: 0, batchStride: 0, gradient(input, start), ldc: inWidth, accumulate: !overwrite)
         case .binary(let op, let a, let b):
-            if case .register(let ra) = a { addFirst(op, into: ra, g, b, start, count, width) }
-            if case .register(let rb) = b { addSecond(op, into: rb, g, a, b, start, count, width) }
+            // An operand sharing the sum's gradient buffer has its gradient already.
+            if case .register(let ra) = a {
+                if shares[ra] == r { written[ra] = true } else { addFirst(op, into: ra, g, b, start, count, width) }
+            }
+            if case .register(let rb) = b {
+                if shares[rb] == r { written[rb] = true } else { addSecond(op, into: rb, g, a, b, start, count, width) }
+            }
         case .unary(let function, let input):
             let target = gradient(input, start)
             clear(target, count: n, if: overwrites(input))

@@ -35,9 +35,13 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     private var slot = 0, slotOffset = 0
     /// Per state tensor, each sequence's state after its last step (`[batch, width]`).
     private var finals: [UnsafeMutablePointer<Scalar>] = []
+    /// How each step's instructions run.
+    private let schedule: StepSchedule
+    /// The temporaries of the chain running now.
+    let chainScratch: UnsafeMutablePointer<Scalar>
 
     /// Register `r` at packed row `row` (of the current step, for a register in a ring).
-    @inline(__always) private func rows(_ r: Int, _ row: Int) -> UnsafeMutablePointer<Scalar> {
+    @inline(__always) func rows(_ r: Int, _ row: Int) -> UnsafeMutablePointer<Scalar> {
         let width = program.widths[r]
         return ring[r] ? values[r] + (slot * ringRows + row - slotOffset) * width : values[r] + row * width
     }
@@ -63,11 +67,15 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         self.offsets = offsets
         rowCount = total
         ringRows = batchSizes.first ?? 0
-        ring = program.widths.indices.map { r in
+        var ring = program.widths.indices.map { r in
             r != 0 && r != program.outputRegister && !program.hoisted[r] && !(keepsAllRows && program.valuesReadByBackward[r])
         }
-        var bytes = 0
-        for (r, width) in program.widths.enumerated() where r != 0 && r != program.outputRegister {
+        schedule = StepSchedule(program, keepsAllRows: keepsAllRows, ring: ring)
+        let shared = schedule.sharedValues
+        for r in ring.indices where shared[r] != r { ring[r] = ring[shared[r]] }
+        self.ring = ring
+        var bytes = StepArena.size(of: schedule.scratchCount, Scalar.self)
+        for (r, width) in program.widths.enumerated() where r != 0 && r != program.outputRegister && shared[r] == r {
             bytes += StepArena.size(of: (ring[r] ? 2 * ringRows : total) * width, Scalar.self)
         }
         for s in 0..<program.stateCount { bytes += StepArena.size(of: batch * program.widths[1 + s], Scalar.self) }
@@ -78,6 +86,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             }
         }
         arena = StepArena.make(bytes: bytes)
+        chainScratch = arena.take(schedule.scratchCount, of: Scalar.self)
         // The output register's buffer is the output tensor's storage (the tensor holds it;
         // copy-on-write keeps the values backward reads from being changed in place).
         let outputRegister = program.outputRegister
@@ -85,6 +94,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         for (r, width) in program.widths.enumerated() {
             values.append(r == 0 ? data.storage.base
                           : r == outputRegister ? outputValue.storage.base
+                          : shared[r] != r ? values[shared[r]]
                           : arena.take((ring[r] ? 2 * ringRows : total) * width, of: Scalar.self))
         }
         finals = (0..<program.stateCount).map { arena.take(batch * program.widths[1 + $0], of: Scalar.self) }
@@ -147,8 +157,12 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                     (destination + carried * width).update(from: start[s].storage.base + carried * width, count: (size - carried) * width)
                 }
             }
-            for i in program.instructions.indices where program.runs(i, hoisted: false) {
-                execute(i, rows: offset, count: size)
+            for item in schedule.stepItems {
+                switch item {
+                case .instruction(let i): execute(i, rows: offset, count: size)
+                case .accumulatedProduct(let linear, let into): accumulateProduct(linear, into: into, rows: offset, count: size)
+                case .chain(let chain): run(chain, rows: offset, count: size)
+                }
             }
             // The sequences whose last step this is keep their state.
             let next = reversed ? (t == 0 ? 0 : size) : (t + 1 < batchSizes.count ? batchSizes[t + 1] : 0)
@@ -248,7 +262,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         }
     }
 
-    private func binary(_ op: StepBinaryOp, _ a: UnsafePointer<Scalar>, _ aStride: Int, _ b: UnsafePointer<Scalar>, _ bStride: Int,
+    func binary(_ op: StepBinaryOp, _ a: UnsafePointer<Scalar>, _ aStride: Int, _ b: UnsafePointer<Scalar>, _ bStride: Int,
                         _ out: UnsafeMutablePointer<Scalar>, _ count: Int) {
         switch op {
         case .add: Kernels.binaryRow(AddKernel.self, a, aStride: aStride, b, bStride: bStride, out, count: count)
