@@ -49,6 +49,10 @@ import Testing
         // of the cell state take the cell state's.
         let shares = program.gradientShares
         #expect(shares.enumerated().filter { $0.offset != $0.element }.count == 4)
+        // The gates' four chunks cover them: their gradients are written in place.
+        let tiled = program.tiledBySlices
+        #expect(tiled.filter { $0 }.count == 1)
+        #expect(program.liveReaders[tiled.firstIndex(of: true)!].count == 4)
     }
 
     @Test func everyRewriteMatchesOpByOp() throws {

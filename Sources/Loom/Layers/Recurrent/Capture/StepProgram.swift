@@ -83,6 +83,27 @@ package struct StepProgram<Scalar: TensorScalar> {
         return shares
     }
 
+    /// Per register: whether every live instruction reading it is a column slice and the
+    /// slices cover its columns once each (a `chunk`), so each slice's gradient is written
+    /// into its columns as it is, with nothing to zero or add.
+    var tiledBySlices: [Bool] {
+        liveReaders.enumerated().map { r, readers in
+            guard !readers.isEmpty else { return false }
+            var columns: [(start: Int, width: Int)] = []
+            for i in readers {
+                guard case .narrow(_, let start) = instructions[i] else { return false }
+                columns.append((start, widths[register(ofInstruction: i)]))
+            }
+            columns.sort { $0.start < $1.start }
+            var next = 0
+            for slice in columns {
+                guard slice.start == next else { return false }
+                next += slice.width
+            }
+            return next == widths[r]
+        }
+    }
+
     /// The register instruction `index` defines.
     func register(ofInstruction index: Int) -> Int { firstComputedRegister + index }
 

@@ -128,6 +128,8 @@ private final class BackwardContext<Scalar: TensorScalar> {
     let keptRows: [Bool]
     /// Per register, the register whose gradient buffer it uses (`StepProgram.gradientShares`).
     let shares: [Int]
+    /// Per register: whether its readers are slices that cover it (`StepProgram.tiledBySlices`).
+    let tiledBySlices: [Bool]
     /// The current step's first packed row.
     var stepStart = 0
 
@@ -137,6 +139,7 @@ private final class BackwardContext<Scalar: TensorScalar> {
         self.grads = grads
         self.keptRows = keptRows
         self.shares = shares
+        tiledBySlices = run.program.tiledBySlices
         self.scratch = scratch
         self.needsData = needsData
         written = [Bool](repeating: true, count: run.program.widths.count)
@@ -222,6 +225,11 @@ private final class BackwardContext<Scalar: TensorScalar> {
             addScaled(factor, g, into: gradient(input, start), count: n, overwrite: overwrites(input))
         case .narrow(let input, let column):
             let inWidth = program.widths[input]
+            if tiledBySlices[input] {
+                written[input] = true
+                Tensor.copyRuns(g, sourceStride: width, gradient(input, start) + column, destinationStride: inWidth, length: width, runs: count)
+                return
+            }
             prepareColumns(input, start: start, count: count)
             for k in 0..<count {
                 Kernels.accumulate(g + k * width, into: gradient(input, start + k) + column, count: width)

@@ -33,6 +33,9 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     private let ringRows: Int
     /// The alternating block the current step uses, and the current step's first packed row.
     private var slot = 0, slotOffset = 0
+    /// Per state tensor, where the current step reads it when that is the previous step's
+    /// next-state rows in place (nil: the state register's own rows).
+    private var carriedState: [UnsafeMutablePointer<Scalar>?] = []
     /// Per state tensor, each sequence's state after its last step (`[batch, width]`).
     private var finals: [UnsafeMutablePointer<Scalar>] = []
     /// How each step's instructions run.
@@ -43,6 +46,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// Register `r` at packed row `row` (of the current step, for a register in a ring).
     @inline(__always) func rows(_ r: Int, _ row: Int) -> UnsafeMutablePointer<Scalar> {
         let width = program.widths[r]
+        if r > 0 && r <= program.stateCount, let carried = carriedState[r - 1] { return carried + (row - slotOffset) * width }
         return ring[r] ? values[r] + (slot * ringRows + row - slotOffset) * width : values[r] + row * width
     }
 
@@ -87,6 +91,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         }
         arena = StepArena.make(bytes: bytes)
         chainScratch = arena.take(schedule.scratchCount, of: Scalar.self)
+        carriedState = Array(repeating: nil, count: program.stateCount)
         // The output register's buffer is the output tensor's storage (the tensor holds it;
         // copy-on-write keeps the values backward reads from being changed in place).
         let outputRegister = program.outputRegister
@@ -148,7 +153,14 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             let previous = previousStep(t)
             let carried = previous.map { Swift.min(batchSizes[$0], size) } ?? 0
             for s in 0..<program.stateCount {
-                let width = program.widths[1 + s]
+                carriedState[s] = nil
+                let width = program.widths[1 + s], next = program.stateOutputRegisters[s]
+                // A state only this step reads, all of it carried, is read where the previous
+                // step wrote it.
+                if let previous, carried == size, ring[1 + s], next > program.stateCount, 1 + s != program.outputRegister {
+                    carriedState[s] = rows(next, step: previous, slot: 1 - slot)
+                    continue
+                }
                 let destination = rows(1 + s, offset)
                 if let previous, carried > 0 {
                     destination.update(from: rows(program.stateOutputRegisters[s], step: previous, slot: 1 - slot), count: carried * width)
@@ -171,6 +183,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 (finals[s] + next * width).update(from: rows(program.stateOutputRegisters[s], offset + next), count: (size - next) * width)
             }
         }
+        for s in carriedState.indices { carriedState[s] = nil }
     }
 
     /// Instruction `i` over packed rows `rows..<rows + count`.
