@@ -26,21 +26,26 @@ struct StepSchedule {
 
     /// Elementwise instructions of one width run a block of rows at a time.
     struct Chain {
+        /// The width of every register the chain defines.
         let width: Int
         /// The instructions, in program order.
         let instructions: [Int]
         /// Per register of the program (`.memory` for those the chain does not define).
         let locations: [Location]
+        /// The scratch blocks the chain's private values take.
         let temporaryCount: Int
         /// The rows of a block.
         let blockRows: Int
     }
 
+    /// One piece of a step's work.
     enum Item {
+        /// An instruction run by itself over the step's rows.
         case instruction(Int)
         /// The product `linear` (no bias) added into the rows of register `into`; the sum's
         /// register shares `into`'s memory.
         case accumulatedProduct(linear: Int, into: Int)
+        /// Elementwise instructions run together, a block of rows at a time.
         case chain(Chain)
     }
 
