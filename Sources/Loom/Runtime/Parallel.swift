@@ -27,12 +27,14 @@ package enum Parallel {
     }
 
     /// Runs `body(i)` for every `i` in `0..<iterations`, concurrently when `iterations > 1`
-    /// (on the calling thread and the dispatch pool), and returns when all are done.
+    /// (on the calling thread and `WorkerPool`'s workers, or the dispatch pool while those
+    /// are busy), and returns when all are done.
     /// The iterations must write disjoint memory (the caller's contract: that is what makes
     /// sharing the non-`Sendable` closure and its pointers between threads safe).
     package static func forEach(_ iterations: Int, _ body: (Int) -> Void) {
         if iterations <= 0 { return }
         if iterations == 1 { body(0); return }
+        if WorkerPool.shared.run(iterations, body) { return }
         // Worker threads do not inherit task-local values: carry the caller's thread count
         // and instruction set into each iteration so nested kernels see the same settings.
         let threads = Threads.scopedCount, instructionSet = InstructionSet.scoped
