@@ -79,36 +79,15 @@ extension Kernels {
 
     /// `unary` over `rows` rows of `width` elements, the rows of `x` and of `out` `xRowStride`
     /// and `outRowStride` elements apart; each row gets exactly the arithmetic of `unary`.
-    @_specialize(where Op == ExpKernel, S == Float)
-    @_specialize(where Op == ExpKernel, S == Double)
-    @_specialize(where Op == LogKernel, S == Float)
-    @_specialize(where Op == LogKernel, S == Double)
-    @_specialize(where Op == TanhKernel, S == Float)
-    @_specialize(where Op == TanhKernel, S == Double)
-    @_specialize(where Op == SigmoidKernel, S == Float)
-    @_specialize(where Op == SigmoidKernel, S == Double)
-    @_specialize(where Op == ReluKernel, S == Float)
-    @_specialize(where Op == ReluKernel, S == Double)
-    @_specialize(where Op == NegateKernel, S == Float)
-    @_specialize(where Op == NegateKernel, S == Double)
-    @inlinable
+    @inlinable @inline(__always)
     package static func unaryRows<Op: UnaryKernel, S: TensorScalar>(
         _ op: Op.Type, _ x: UnsafePointer<S>, rowStride xRowStride: Int, _ out: UnsafeMutablePointer<S>, rowStride outRowStride: Int,
         rows: Int, width: Int
     ) {
         if xRowStride == width && outRowStride == width {
             unary(Op.self, x, out, count: rows * width)
-            return
-        }
-        @inline(__always) func each<V: SIMD>(_: V.Type) where V.Scalar: TensorScalar {
-            let x = rebound(x, V.Scalar.self), out = rebound(out, V.Scalar.self)
-            for row in 0..<rows { unaryRow(Op.self, V.self, x + row * xRowStride, out + row * outRowStride, count: width) }
-        }
-        let isFloat = S.self == Float.self
-        switch InstructionSet.current {
-        case .avx512: isFloat ? each(SIMD16<Float>.self) : each(SIMD8<Double>.self)
-        case .avx2: isFloat ? each(SIMD8<Float>.self) : each(SIMD4<Double>.self)
-        case .neon, .generic: isFloat ? each(SIMD4<Float>.self) : each(SIMD2<Double>.self)
+        } else {
+            for row in 0..<rows { unary(Op.self, x + row * xRowStride, out + row * outRowStride, count: width) }
         }
     }
 

@@ -71,14 +71,16 @@ final class WorkerPool: @unchecked Sendable {
     private let running = Atomic<Bool>(false)
     private let generation = Atomic<Int>(0)
     private let current = Mutex<Job?>(nil)
-    private let workers = Mutex<[Worker]>([])
+    /// The workers started so far; only the thread holding `running` touches it.
+    private var workers: [Worker] = []
 
     /// Runs `body(i)` for `i` in `0..<iterations` on the calling thread and up to
     /// `iterations - 1` workers; returns false, running nothing, when the pool is in use.
     func run(_ iterations: Int, _ body: (Int) -> Void) -> Bool {
         guard running.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { running.store(false, ordering: .releasing) }
-        let helpers = ensureWorkers(Swift.min(iterations, WorkerPool.processors) - 1)
+        let helpers = Swift.min(iterations, WorkerPool.processors) - 1
+        startWorkers(helpers)
         return withoutActuallyEscaping(body) { escapable -> Bool in
             var closure = escapable
             return withUnsafePointer(to: &closure) { pointer -> Bool in
@@ -86,7 +88,7 @@ final class WorkerPool: @unchecked Sendable {
                               instructionSet: InstructionSet.scoped)
                 current.withLock { $0 = job }
                 generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
-                for worker in helpers where worker.state.compareExchange(expected: Worker.sleeping, desired: Worker.awake,
+                for worker in workers[..<helpers] where worker.state.compareExchange(expected: Worker.sleeping, desired: Worker.awake,
                                                                            ordering: .sequentiallyConsistent).exchanged {
                     worker.wake.signal()
                 }
@@ -102,17 +104,14 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// The first `count` workers, started as needed.
-    private func ensureWorkers(_ count: Int) -> [Worker] {
-        workers.withLock { workers in
-            while workers.count < count {
-                let worker = Worker()
-                workers.append(worker)
-                let thread = Thread { [self] in self.loop(worker) }
-                thread.name = "Loom worker"
-                thread.start()
-            }
-            return Array(workers.prefix(count))
+    /// Starts workers until there are `count` (called holding `running`).
+    private func startWorkers(_ count: Int) {
+        while workers.count < count {
+            let worker = Worker()
+            workers.append(worker)
+            let thread = Thread { [self] in self.loop(worker) }
+            thread.name = "Loom worker"
+            thread.start()
         }
     }
 

@@ -8,10 +8,8 @@ extension StepProgramRun {
     /// into the same rows of register `into`.
     func accumulateProduct(_ linear: Int, into: Int, rows start: Int, count: Int) {
         guard case .linear(let input, let weightRef, _) = program.instructions[linear] else { preconditionFailure("a product") }
-        let width = program.widths[into], inWidth = program.widths[input]
-        let weight = MatmulOperand(tensor(weightRef))
-        Tensor.gemm(transposeA: false, m: count, n: width, k: inWidth, rows(input, start), lda: inWidth,
-                    weight, transposeB: !weight.isTransposed, batch: 0, batchStride: 0, rows(into, start), ldc: width, accumulate: true)
+        multiply(rows(input, start), width: program.widths[input], by: weightRef, count: count, into: rows(into, start),
+                 width: program.widths[into], accumulate: true)
     }
 
     /// Runs `chain` over packed rows `start..<start + count`: each block of rows goes through
@@ -46,16 +44,7 @@ extension StepProgramRun {
         switch program.instructions[i] {
         case .unary(let function, let input):
             let x = block(input, in: chain, from: row)
-            let source = UnsafePointer(x.pointer)
-            switch function {
-            case .negate: Kernels.unaryRows(NegateKernel.self, source, rowStride: x.rowStride, out.pointer, rowStride: out.rowStride, rows: rows, width: width)
-            case .exp: Kernels.unaryRows(ExpKernel.self, source, rowStride: x.rowStride, out.pointer, rowStride: out.rowStride, rows: rows, width: width)
-            case .log: Kernels.unaryRows(LogKernel.self, source, rowStride: x.rowStride, out.pointer, rowStride: out.rowStride, rows: rows, width: width)
-            case .tanh: Kernels.unaryRows(TanhKernel.self, source, rowStride: x.rowStride, out.pointer, rowStride: out.rowStride, rows: rows, width: width)
-            case .sigmoid:
-                Kernels.unaryRows(SigmoidKernel.self, source, rowStride: x.rowStride, out.pointer, rowStride: out.rowStride, rows: rows, width: width)
-            case .relu: Kernels.unaryRows(ReluKernel.self, source, rowStride: x.rowStride, out.pointer, rowStride: out.rowStride, rows: rows, width: width)
-            }
+            apply(function, x.pointer, rowStride: x.rowStride, out.pointer, rowStride: out.rowStride, rows: rows, width: width)
         case .binary(let op, let a, let b):
             var scalars: (Scalar, Scalar) = (0, 0)
             if case .scalar(let s) = a { scalars.0 = s }

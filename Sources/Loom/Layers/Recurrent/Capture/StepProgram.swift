@@ -57,7 +57,17 @@ package struct StepProgram<Scalar: TensorScalar> {
     }
 
     /// Per register, the live instructions that read it.
-    var liveReaders: [[Int]] {
+    private(set) var liveReaders: [[Int]] = []
+    /// Per register, the register whose gradient buffer a backward pass shares with it
+    /// (itself for most): a register read only by a sum `a + b` (or as the `a` of `a - b`)
+    /// has exactly the sum's gradient, so it uses the sum's buffer instead of a copy of it.
+    private(set) var gradientShares: [Int] = []
+    /// Per register: whether every live instruction reading it is a column slice and the
+    /// slices cover its columns once each (a `chunk`), so each slice's gradient is written
+    /// into its columns as it is, with nothing to zero or add.
+    private(set) var tiledBySlices: [Bool] = []
+
+    private func readersOfRegisters() -> [[Int]] {
         var readers = [[Int]](repeating: [], count: widths.count)
         for (i, instruction) in instructions.enumerated() where live[register(ofInstruction: i)] {
             for r in instruction.registerInputs where !readers[r].contains(i) { readers[r].append(i) }
@@ -65,10 +75,7 @@ package struct StepProgram<Scalar: TensorScalar> {
         return readers
     }
 
-    /// Per register, the register whose gradient buffer a backward pass shares with it
-    /// (itself for most): a register read only by a sum `a + b` (or as the `a` of `a - b`)
-    /// has exactly the sum's gradient, so it uses the sum's buffer instead of a copy of it.
-    var gradientShares: [Int] {
+    private func sharedGradients() -> [Int] {
         let readers = liveReaders
         let seeded = Set([outputRegister] + stateOutputRegisters)
         var shares = Array(widths.indices)
@@ -83,10 +90,7 @@ package struct StepProgram<Scalar: TensorScalar> {
         return shares
     }
 
-    /// Per register: whether every live instruction reading it is a column slice and the
-    /// slices cover its columns once each (a `chunk`), so each slice's gradient is written
-    /// into its columns as it is, with nothing to zero or add.
-    var tiledBySlices: [Bool] {
+    private func registersTiledBySlices() -> [Bool] {
         liveReaders.enumerated().map { r, readers in
             guard !readers.isEmpty else { return false }
             var columns: [(start: Int, width: Int)] = []
@@ -177,6 +181,9 @@ package struct StepProgram<Scalar: TensorScalar> {
         self.hoisted = hoisted
         self.live = live
         valuesReadByBackward = read
+        liveReaders = readersOfRegisters()
+        gradientShares = sharedGradients()
+        tiledBySlices = registersTiledBySlices()
     }
 
     /// Whether a replay runs instruction `i` (it is live) once for all rows (`hoisted`) or per

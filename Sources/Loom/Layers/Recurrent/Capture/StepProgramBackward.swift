@@ -40,19 +40,19 @@ extension StepProgramRun {
         // end of the step.
         let seeded = Set([program.outputRegister] + program.stateOutputRegisters)
         // A shared buffer belongs to the later register (the sum), so go from the last.
-        var grads = [UnsafeMutablePointer<Scalar>?](repeating: nil, count: program.widths.count)
+        var buffers = [UnsafeMutablePointer<Scalar>?](repeating: nil, count: program.widths.count)
         for r in program.widths.indices.reversed() {
-            grads[r] = shares[r] != r ? grads[shares[r]]
+            buffers[r] = shares[r] != r ? buffers[shares[r]]
                 : arena.take((keptRows[r] ? rowCount : stepRows) * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
         }
+        let grads = buffers.map { $0! }
         let zeroedPerStep = program.widths.indices.filter { !seeded.contains($0) }
         let scratch = arena.take(rowCount * maxWidth, of: Scalar.self)
-        let context = BackwardContext(run: self, grads: grads.map { $0! }, keptRows: keptRows, shares: shares, scratch: scratch,
-                                      needsData: needsData)
+        let context = BackwardContext(run: self, grads: grads, keptRows: keptRows, scratch: scratch, needsData: needsData)
 
         if let outputGradient {
             let r = program.outputRegister
-            Kernels.accumulate(outputGradient.storage.base, into: grads[r]!, count: rowCount * program.widths[r])
+            Kernels.accumulate(outputGradient.storage.base, into: grads[r], count: rowCount * program.widths[r])
         }
         var start: [Tensor<Scalar>] = []
         let lengths = self.lengths
@@ -62,7 +62,7 @@ extension StepProgramRun {
             var startGradient = Tensor<Scalar>.zeros([batch, width])
             startGradient.withUnsafeMutableBufferPointer { dStart in
                 for j in 0..<batch {
-                    let destination = finalRow(of: j, length: lengths[j]).map { grads[program.stateOutputRegisters[s]]! + $0 * width }
+                    let destination = finalRow(of: j, length: lengths[j]).map { grads[program.stateOutputRegisters[s]] + $0 * width }
                         ?? dStart.baseAddress! + j * width
                     Kernels.accumulate(final + j * width, into: destination, count: width)
                 }
@@ -82,16 +82,16 @@ extension StepProgramRun {
             // shared buffer is the sum's to fill.
             for r in zeroedPerStep where !context.written[r] && keptRows[r] && shares[r] == r {
                 let width = program.widths[r]
-                UnsafeMutableRawPointer(grads[r]! + offset * width)
+                UnsafeMutableRawPointer(grads[r] + offset * width)
                     .initializeMemory(as: UInt8.self, repeating: 0, count: size * width * MemoryLayout<Scalar>.stride)
             }
             let previous = previousStep(t)
             let carried = previous.map { Swift.min(batchSizes[$0], size) } ?? 0
             for s in 0..<program.stateCount {
                 let width = program.widths[1 + s]
-                let source = grads[1 + s]! + offset * width
+                let source = grads[1 + s] + offset * width
                 if let previous, carried > 0 {
-                    Kernels.accumulate(source, into: grads[program.stateOutputRegisters[s]]! + offsets[previous] * width, count: carried * width)
+                    Kernels.accumulate(source, into: grads[program.stateOutputRegisters[s]] + offsets[previous] * width, count: carried * width)
                 }
                 if carried < size {
                     start[s].withUnsafeMutableBufferPointer { dStart in
@@ -107,7 +107,7 @@ extension StepProgramRun {
         }
         let dParameters = context.parameterGradients(needs: needsParameters)
         let dData: Tensor<Scalar>? = needsData
-            ? Tensor(shape: [rowCount, program.widths[0]]) { out in out.baseAddress!.update(from: grads[0]!, count: rowCount * program.widths[0]) }
+            ? Tensor(shape: [rowCount, program.widths[0]]) { out in out.baseAddress!.update(from: grads[0], count: rowCount * program.widths[0]) }
             : nil
         return Gradients(data: dData, start: start, parameters: dParameters)
     }
@@ -133,12 +133,12 @@ private final class BackwardContext<Scalar: TensorScalar> {
     /// The current step's first packed row.
     var stepStart = 0
 
-    init(run: StepProgramRun<Scalar>, grads: [UnsafeMutablePointer<Scalar>], keptRows: [Bool], shares: [Int],
-         scratch: UnsafeMutablePointer<Scalar>, needsData: Bool) {
+    init(run: StepProgramRun<Scalar>, grads: [UnsafeMutablePointer<Scalar>], keptRows: [Bool], scratch: UnsafeMutablePointer<Scalar>,
+         needsData: Bool) {
         self.run = run
         self.grads = grads
         self.keptRows = keptRows
-        self.shares = shares
+        shares = run.program.gradientShares
         tiledBySlices = run.program.tiledBySlices
         self.scratch = scratch
         self.needsData = needsData

@@ -163,7 +163,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 }
                 let destination = rows(1 + s, offset)
                 if let previous, carried > 0 {
-                    destination.update(from: rows(program.stateOutputRegisters[s], step: previous, slot: 1 - slot), count: carried * width)
+                    destination.update(from: rows(next, step: previous, slot: 1 - slot), count: carried * width)
                 }
                 if carried < size {
                     (destination + carried * width).update(from: start[s].storage.base + carried * width, count: (size - carried) * width)
@@ -198,9 +198,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 let bias = tensor(biasRef).storage.base
                 for row in 0..<count { (out + row * width).update(from: bias, count: width) }
             }
-            let weight = MatmulOperand(tensor(weightRef))
-            Tensor.gemm(transposeA: false, m: count, n: width, k: inWidth, rows(input, start), lda: inWidth,
-                        weight, transposeB: !weight.isTransposed, batch: 0, batchStride: 0, out, ldc: width, accumulate: biasRef != nil)
+            multiply(rows(input, start), width: inWidth, by: weightRef, count: count, into: out, width: width, accumulate: biasRef != nil)
         case .binary(let op, let a, let b):
             if case .fixed(let f) = a {
                 let row = tensor(f).storage.base
@@ -212,15 +210,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 withScalarOperands(a, b, start, width) { pa, sa, pb, sb in binary(op, pa, sa, pb, sb, out, count * width) }
             }
         case .unary(let function, let input):
-            let x = rows(input, start)
-            switch function {
-            case .negate: Kernels.unary(NegateKernel.self, x, out, count: count * width)
-            case .exp: Kernels.unary(ExpKernel.self, x, out, count: count * width)
-            case .log: Kernels.unary(LogKernel.self, x, out, count: count * width)
-            case .tanh: Kernels.unary(TanhKernel.self, x, out, count: count * width)
-            case .sigmoid: Kernels.unary(SigmoidKernel.self, x, out, count: count * width)
-            case .relu: Kernels.unary(ReluKernel.self, x, out, count: count * width)
-            }
+            apply(function, rows(input, start), rowStride: width, out, rowStride: width, rows: count, width: width)
         case .scale(let input, let factor):
             Kernels.scale(rows(input, start), by: factor, out, count: count * width)
         case .narrow(let input, let column):
@@ -241,6 +231,28 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                                      weight: weightRef.map { UnsafePointer(tensor($0).storage.base) },
                                      bias: biasRef.map { UnsafePointer(tensor($0).storage.base) },
                                      y: out, xHat: saved.rows + start * width, rstd: saved.rstd + start)
+        }
+    }
+
+    /// `count` rows `x · weightᵀ` (`x` rows `inWidth` apart), stored to `out` (rows `width`
+    /// apart) or added to it when `accumulate`.
+    func multiply(_ x: UnsafePointer<Scalar>, width inWidth: Int, by weightRef: StepFixedTensor, count: Int,
+                  into out: UnsafeMutablePointer<Scalar>, width: Int, accumulate: Bool) {
+        let weight = MatmulOperand(tensor(weightRef))
+        Tensor.gemm(transposeA: false, m: count, n: width, k: inWidth, x, lda: inWidth,
+                    weight, transposeB: !weight.isTransposed, batch: 0, batchStride: 0, out, ldc: width, accumulate: accumulate)
+    }
+
+    /// `function` on `rows` rows of `width` elements, the rows of `x` and `out` their strides apart.
+    func apply(_ function: StepUnaryOp, _ x: UnsafePointer<Scalar>, rowStride xStride: Int, _ out: UnsafeMutablePointer<Scalar>,
+               rowStride outStride: Int, rows: Int, width: Int) {
+        switch function {
+        case .negate: Kernels.unaryRows(NegateKernel.self, x, rowStride: xStride, out, rowStride: outStride, rows: rows, width: width)
+        case .exp: Kernels.unaryRows(ExpKernel.self, x, rowStride: xStride, out, rowStride: outStride, rows: rows, width: width)
+        case .log: Kernels.unaryRows(LogKernel.self, x, rowStride: xStride, out, rowStride: outStride, rows: rows, width: width)
+        case .tanh: Kernels.unaryRows(TanhKernel.self, x, rowStride: xStride, out, rowStride: outStride, rows: rows, width: width)
+        case .sigmoid: Kernels.unaryRows(SigmoidKernel.self, x, rowStride: xStride, out, rowStride: outStride, rows: rows, width: width)
+        case .relu: Kernels.unaryRows(ReluKernel.self, x, rowStride: xStride, out, rowStride: outStride, rows: rows, width: width)
         }
     }
 
