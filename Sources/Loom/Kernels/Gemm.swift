@@ -7,13 +7,15 @@ extension Kernels {
     /// `C[M, N] = op(A) · op(B)` (or `+=` when `accumulate`), where `op(A)` is `[M, K]`
     /// (`A` stored `[K, M]` when `transposeA`) and `op(B)` is `[K, N]` (`B` stored `[N, K]`
     /// when `transposeB`). `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
-    /// When `accumulate` is false, `C` need not be initialized. Uses up to `Threads.count`
+    /// When `accumulate` is false, `C` need not be initialized, and `bias` (N values), when
+    /// given, is added to every row: `C = bias + op(A) · op(B)`, the same bits as filling C with
+    /// the bias and accumulating, without the pass that fills it. Uses up to `Threads.count`
     /// threads for large products; the result is bitwise the same for every thread count.
     @inlinable
     package static func gemm<S: TensorScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
-        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil
     ) {
         // Hand the work to concrete, already-specialized code in the Loom module: the check
         // on the type folds away wherever `gemm` is specialized, and the fast path never
@@ -23,16 +25,18 @@ extension Kernels {
                       UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
                       UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
                       UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc,
-                      accumulate: accumulate, threads: Threads.count)
+                      accumulate: accumulate, bias: bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) },
+                      threads: Threads.count)
         } else if S.self == Double.self {
             gemmDouble(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                        UnsafeRawPointer(a).assumingMemoryBound(to: Double.self), lda: lda,
                        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb: ldb,
                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc: ldc,
-                       accumulate: accumulate, threads: Threads.count)
+                       accumulate: accumulate, bias: bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Double.self) },
+                       threads: Threads.count)
         } else {
             gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                         a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: Threads.count)
+                         a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: Threads.count)
         }
     }
 
@@ -64,10 +68,10 @@ extension Kernels {
     static func gemmFloat(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-        _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, threads: Int
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil, threads: Int
     ) {
         gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
     }
 
     /// `gemm` for `Double`, with an explicit thread count.
@@ -75,10 +79,10 @@ extension Kernels {
     static func gemmDouble(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int,
-        _ c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool, threads: Int
+        _ c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Double>? = nil, threads: Int
     ) {
         gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
     }
 
     /// Products with fewer multiply-adds than this run on one thread: below it, waking a
@@ -100,45 +104,48 @@ extension Kernels {
     static func gemmParallel<S: TensorScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
-        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, threads: Int
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil, threads: Int
     ) {
         if gemmIsThin(m: m, n: n, k: k) {
+            if let bias, !accumulate { for i in 0..<m { (c + i * ldc).update(from: bias, count: n) } }
             gemmThin(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb,
-                     c, ldc: ldc, accumulate: accumulate)
+                     c, ldc: ldc, accumulate: accumulate || bias != nil)
             return
         }
         let path = InstructionSet.current, tile = gemmTile(path)
         if S.self == Float.self {
             let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))
+            let bias = bias.map { rebound($0, Float.self) }
             switch path {
             case .avx512:
                 gemmParallel(SIMD16<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             case .avx2:
                 gemmParallel(SIMD8<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             case .neon:
                 gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             case .generic:
                 gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             }
         } else {
             let (a, b, c) = (rebound(a, Double.self), rebound(b, Double.self), rebound(c, Double.self))
+            let bias = bias.map { rebound($0, Double.self) }
             switch path {
             case .avx512:
                 gemmParallel(SIMD8<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             case .avx2:
                 gemmParallel(SIMD4<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             case .neon:
                 gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             case .generic:
                 gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
             }
         }
     }
@@ -148,18 +155,18 @@ extension Kernels {
     static func gemmParallel<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, threads: Int
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>?, threads: Int
     ) where V.Scalar: TensorScalar {
         if m <= 0 || n <= 0 { return }
         if k <= 0 {
-            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            if !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
             return
         }
         let tileRows = tile.rows, tileColumns = tile.vectorsPerRow * V.scalarCount
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
             gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                       a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
+                       a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias)
             return
         }
         if columnTiles >= rowTiles {
@@ -169,7 +176,7 @@ extension Kernels {
                 gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB,
                            m: m, n: columns.count, k: k,
                            a, lda: lda, transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
-                           c + columns.lowerBound, ldc: ldc, accumulate: accumulate)
+                           c + columns.lowerBound, ldc: ldc, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound })
             }
         } else {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
@@ -178,8 +185,16 @@ extension Kernels {
                 gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB,
                            m: rows.count, n: n, k: k,
                            transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b, ldb: ldb,
-                           c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
+                           c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate, bias: bias)
             }
+        }
+    }
+
+    /// Sets the `m` rows of `n` values of `c` (row stride `ldc`) to `bias`, or to zero without
+    /// one: the product over an empty shared dimension.
+    static func fillRows<S: TensorScalar>(m: Int, n: Int, _ c: UnsafeMutablePointer<S>, ldc: Int, with bias: UnsafePointer<S>?) {
+        for i in 0..<m {
+            if let bias { (c + i * ldc).update(from: bias, count: n) } else { (c + i * ldc).update(repeating: 0, count: n) }
         }
     }
 
@@ -202,7 +217,7 @@ extension Kernels {
     static func gemmSerial<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>? = nil
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
         let tileRows = tile.rows, tileColumns = tile.vectorsPerRow * V.scalarCount
@@ -236,7 +251,8 @@ extension Kernels {
                         while tileRow < rows {
                             gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
                                             panelB, c + (rowStart + tileRow) * ldc + columnStart + tileColumn, ldc: ldc,
-                                            rows: min(tileRows, rows - tileRow), columns: tileWidth, overwrite: overwrite)
+                                            rows: min(tileRows, rows - tileRow), columns: tileWidth, overwrite: overwrite,
+                                            bias: overwrite ? bias.map { $0 + columnStart + tileColumn } : nil)
                             tileRow += tileRows
                         }
                         tileColumn += tileColumns
@@ -336,39 +352,41 @@ extension Kernels {
     /// packed for.
     static func gemmPrepacked<S: TensorScalar>(
         transposeA: Bool, m: Int, _ a: UnsafePointer<S>, lda: Int, _ b: GemmPackedB<S>,
-        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, threads: Int = Threads.count
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil, threads: Int = Threads.count
     ) {
         if S.self == Float.self {
             let (a, b, c) = (rebound(a, Float.self), unsafeBitCast(b, to: GemmPackedB<Float>.self), rebound(c, Float.self))
+            let bias = bias.map { rebound($0, Float.self) }
             switch b.path {
             case .avx512:
                 gemmPrepacked(SIMD16<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             case .avx2:
                 gemmPrepacked(SIMD8<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             case .neon:
                 gemmPrepacked(SIMD4<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             case .generic:
                 gemmPrepacked(SIMD4<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             }
         } else {
             let (a, b, c) = (rebound(a, Double.self), unsafeBitCast(b, to: GemmPackedB<Double>.self), rebound(c, Double.self))
+            let bias = bias.map { rebound($0, Double.self) }
             switch b.path {
             case .avx512:
                 gemmPrepacked(SIMD8<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             case .avx2:
                 gemmPrepacked(SIMD4<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             case .neon:
                 gemmPrepacked(SIMD2<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             case .generic:
                 gemmPrepacked(SIMD2<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, threads: threads)
+                              accumulate: accumulate, bias: bias, threads: threads)
             }
         }
     }
@@ -387,30 +405,31 @@ extension Kernels {
 
     static func gemmPrepacked<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, m: Int, _ a: UnsafePointer<V.Scalar>, lda: Int,
-        _ b: GemmPackedB<V.Scalar>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, threads: Int
+        _ b: GemmPackedB<V.Scalar>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool,
+        bias: UnsafePointer<V.Scalar>?, threads: Int
     ) where V.Scalar: TensorScalar {
         let n = b.n, k = b.k
         if m <= 0 || n <= 0 { return }
         if k <= 0 {
-            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            if !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
             return
         }
         let tileRows = tile.rows, tileColumns = b.tileColumns
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
             gemmPrepackedSerial(V.self, tile: tile, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
-                                columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
+                                columns: 0..<n, c, ldc: ldc, accumulate: accumulate, bias: bias)
         } else if columnTiles >= rowTiles {
             let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
             Parallel.forEach(parts.count) { part in
                 gemmPrepackedSerial(V.self, tile: tile, transposeA: transposeA, rows: 0..<m, a, lda: lda, b,
-                                    columns: parts[part], c, ldc: ldc, accumulate: accumulate)
+                                    columns: parts[part], c, ldc: ldc, accumulate: accumulate, bias: bias)
             }
         } else {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
             Parallel.forEach(parts.count) { part in
                 gemmPrepackedSerial(V.self, tile: tile, transposeA: transposeA, rows: parts[part], a, lda: lda, b,
-                                    columns: 0..<n, c, ldc: ldc, accumulate: accumulate)
+                                    columns: 0..<n, c, ldc: ldc, accumulate: accumulate, bias: bias)
             }
         }
     }
@@ -420,7 +439,7 @@ extension Kernels {
     static func gemmPrepackedSerial<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, rows rowRange: Range<Int>, _ a: UnsafePointer<V.Scalar>, lda: Int,
         _ b: GemmPackedB<V.Scalar>, columns columnRange: Range<Int>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-        accumulate: Bool
+        accumulate: Bool, bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
         let tileRows = tile.rows, tileColumns = b.tileColumns
@@ -450,7 +469,8 @@ extension Kernels {
                         while tileRow < blockRows {
                             gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
                                             panelB, c + (firstRow + tileRow) * ldc + column, ldc: ldc,
-                                            rows: min(tileRows, blockRows - tileRow), columns: tileWidth, overwrite: overwrite)
+                                            rows: min(tileRows, blockRows - tileRow), columns: tileWidth, overwrite: overwrite,
+                                            bias: overwrite ? bias.map { $0 + column } : nil)
                             tileRow += tileRows
                         }
                         column += tileColumns

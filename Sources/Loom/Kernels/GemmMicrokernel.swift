@@ -26,18 +26,20 @@ struct GemmTile: Equatable, Sendable {
 
 extension Kernels {
     /// Computes one `tile.rows` x (`tile.vectorsPerRow` · V.scalarCount) tile (see
-    /// `gemmMicrokernel2`, `gemmMicrokernel4` and `gemmMicrokernel8x2`).
+    /// `gemmMicrokernel2`, `gemmMicrokernel4` and `gemmMicrokernel8x2`); `bias`, when
+    /// overwriting, is a row added to every row of the tile (see `gemmWriteTile`).
     @inline(__always)
     static func gemmMicrokernel<V: SIMD>(
         _: V.Type, tile: GemmTile, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         if tile.rows == 8 {
-            gemmMicrokernel8x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            gemmMicrokernel8x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else if tile.vectorsPerRow == 4 {
-            gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
-            gemmMicrokernel2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            gemmMicrokernel2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
@@ -46,7 +48,8 @@ extension Kernels {
     @inline(never)
     static func gemmMicrokernel2<V: SIMD>(
         _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -66,7 +69,7 @@ extension Kernels {
         withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
             tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
             tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
@@ -74,7 +77,8 @@ extension Kernels {
     @inline(never)
     static func gemmMicrokernel4<V: SIMD>(
         _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
         var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V()
@@ -106,7 +110,7 @@ extension Kernels {
             tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33
             tile[16] = c40; tile[17] = c41; tile[18] = c42; tile[19] = c43
             tile[20] = c50; tile[21] = c51; tile[22] = c52; tile[23] = c53
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 4, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 4, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
@@ -115,7 +119,8 @@ extension Kernels {
     @inline(never)
     static func gemmMicrokernel8x2<V: SIMD>(
         _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
@@ -138,19 +143,30 @@ extension Kernels {
             tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
             tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
             tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite)
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
     /// Writes the top-left `rows x columns` of an accumulated tile (rows of `vectorsPerRow`
-    /// vectors) to `c`: stored when `overwrite`, added to what `c` holds otherwise.
+    /// vectors) to `c`: stored when `overwrite` (added to the row `bias`, the tile's first
+    /// column onwards, when there is one), added to what `c` holds otherwise. `bias + tile`
+    /// is the very addition `c + tile` makes when `c` holds the bias, so the bits are the same.
     @inline(__always)
     static func gemmWriteTile<V: SIMD>(
         _ tile: UnsafeMutablePointer<V>, vectorsPerRow: Int, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int,
-        rows: Int, columns: Int, overwrite: Bool
+        rows: Int, columns: Int, overwrite: Bool, bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
         if columns == vectorsPerRow * width {
+            if overwrite, let bias {
+                for i in 0..<rows {
+                    let row = c + i * ldc
+                    for j in 0..<vectorsPerRow {
+                        (load(V.self, bias + j * width) + tile[i * vectorsPerRow + j]).store(to: row + j * width)
+                    }
+                }
+                return
+            }
             for i in 0..<rows {
                 let row = c + i * ldc
                 for j in 0..<vectorsPerRow {
@@ -168,7 +184,9 @@ extension Kernels {
         let scalars = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: V.Scalar.self)
         for i in 0..<rows {
             let source = scalars + i * vectorsPerRow * width, target = c + i * ldc
-            if overwrite {
+            if overwrite, let bias {
+                for j in 0..<columns { target[j] = bias[j] + source[j] }
+            } else if overwrite {
                 for j in 0..<columns { target[j] = source[j] }
             } else {
                 for j in 0..<columns { target[j] = target[j] + source[j] }

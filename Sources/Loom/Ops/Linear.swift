@@ -22,13 +22,11 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
     let rows = x.count / Swift.max(inFeatures, 1)
     let outShape = Array(x.shape.dropLast()) + [outFeatures]
     let result = Tensor<Scalar>(shape: outShape) { out in
-        let y = out.baseAddress!
-        if let bias {
-            for r in 0..<rows { (y + r * outFeatures).update(from: bias.storage.base, count: outFeatures) }
-        }
+        // The bias is added where each tile of the product is written (no pass filling it first).
         let w = MatmulOperand(weight)
         Tensor.gemm(transposeA: false, m: rows, n: outFeatures, k: inFeatures, x.storage.base, lda: inFeatures,
-                    w, transposeB: !w.isTransposed, batch: 0, batchStride: 0, y, ldc: outFeatures, accumulate: bias != nil)
+                    w, transposeB: !w.isTransposed, batch: 0, batchStride: 0, out.baseAddress!, ldc: outFeatures,
+                    accumulate: false, bias: bias.map { UnsafePointer($0.storage.base) })
     }
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return result.recorded("linear", inputs: inputs) {

@@ -107,18 +107,21 @@ extension Tensor {
         }
     }
 
-    /// `C = op(A) · op(B)` (or `+=`) for batch `batch` of the right operand `b`: a 2-D right
-    /// operand that is a whole storage goes through the packed form the storage keeps (so a
-    /// weight is packed once, not at every step), with the same bits as packing it anew.
+    /// `C = op(A) · op(B)` (or `+=`, or `bias + ` each row; see `Kernels.gemm`) for batch
+    /// `batch` of the right operand `b`: a 2-D right operand that is a whole storage goes
+    /// through the packed form the storage keeps (so a weight is packed once, not at every
+    /// step), with the same bits as packing it anew.
     static func gemm(transposeA: Bool, m: Int, n: Int, k: Int, _ a: UnsafePointer<Scalar>, lda: Int,
                      _ b: MatmulOperand<Scalar>, transposeB: Bool, batch: Int, batchStride: Int,
-                     _ c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool) {
+                     _ c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Scalar>? = nil) {
         if batchStride == 0, !Kernels.gemmIsThin(m: m, n: n, k: k), b.leadingDimension == (transposeB ? k : n),
            let packed = b.storage.packedRightOperand(transposed: transposeB, k: k, n: n) {
-            Kernels.gemmPrepacked(transposeA: transposeA, m: m, a, lda: lda, packed, c, ldc: ldc, accumulate: accumulate)
+            Kernels.gemmPrepacked(transposeA: transposeA, m: m, a, lda: lda, packed, c, ldc: ldc, accumulate: accumulate,
+                                  bias: bias)
         } else {
             Kernels.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, lda: lda,
-                         b.pointer + batch * batchStride, ldb: b.leadingDimension, c, ldc: ldc, accumulate: accumulate)
+                         b.pointer + batch * batchStride, ldb: b.leadingDimension, c, ldc: ldc, accumulate: accumulate,
+                         bias: bias)
         }
     }
 

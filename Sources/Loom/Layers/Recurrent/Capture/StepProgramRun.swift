@@ -193,12 +193,8 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         let out = rows(r, start)
         switch program.instructions[i] {
         case .linear(let input, let weightRef, let biasRef):
-            let inWidth = program.widths[input]
-            if let biasRef {
-                let bias = tensor(biasRef).storage.base
-                for row in 0..<count { (out + row * width).update(from: bias, count: width) }
-            }
-            multiply(rows(input, start), width: inWidth, by: weightRef, count: count, into: out, width: width, accumulate: biasRef != nil)
+            multiply(rows(input, start), width: program.widths[input], by: weightRef, count: count, into: out, width: width,
+                     accumulate: false, bias: biasRef.map { UnsafePointer(tensor($0).storage.base) })
         case .binary(let op, let a, let b):
             if case .fixed(let f) = a {
                 let row = tensor(f).storage.base
@@ -235,12 +231,13 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// `count` rows `x · weightᵀ` (`x` rows `inWidth` apart), stored to `out` (rows `width`
-    /// apart) or added to it when `accumulate`.
+    /// apart), with the row `bias` added when there is one, or added to `out` when `accumulate`.
     func multiply(_ x: UnsafePointer<Scalar>, width inWidth: Int, by weightRef: StepFixedTensor, count: Int,
-                  into out: UnsafeMutablePointer<Scalar>, width: Int, accumulate: Bool) {
+                  into out: UnsafeMutablePointer<Scalar>, width: Int, accumulate: Bool, bias: UnsafePointer<Scalar>? = nil) {
         let weight = MatmulOperand(tensor(weightRef))
         Tensor.gemm(transposeA: false, m: count, n: width, k: inWidth, x, lda: inWidth,
-                    weight, transposeB: !weight.isTransposed, batch: 0, batchStride: 0, out, ldc: width, accumulate: accumulate)
+                    weight, transposeB: !weight.isTransposed, batch: 0, batchStride: 0, out, ldc: width, accumulate: accumulate,
+                    bias: bias)
     }
 
     /// `function` on `rows` rows of `width` elements, the rows of `x` and `out` their strides apart.
