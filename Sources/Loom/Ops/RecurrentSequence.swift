@@ -20,11 +20,30 @@ package struct RecurrentSequenceResult<Scalar: TensorScalar> {
     package var cN: [Tensor<Scalar>]
 }
 
+/// The input weights of a recurrence that projects each step's input rows itself.
+package struct RecurrentInputWeights<Scalar: TensorScalar> {
+    /// `W_ih`, `[G·H, I]`.
+    package var weight: Tensor<Scalar>
+    /// `b_ih`, `[G·H]`, or `nil`.
+    package var bias: Tensor<Scalar>?
+
+    package init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
+        self.weight = weight
+        self.bias = bias
+    }
+}
+
 /// The inputs of one direction of a fused recurrence.
 package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     /// The input projection `x W_ihᵀ + b_ih` of every packed row, `[rowCount, G·H]`: in
-    /// packed order, or in any order that `rowIndex` maps.
+    /// packed order, or in any order that `rowIndex` maps. With `inputWeights`, the input
+    /// rows `x` themselves, `[rowCount, I]`.
     package var projected: Tensor<Scalar>
+    /// When set, `projected` holds the unprojected input rows, and each step multiplies its
+    /// own rows by these weights just before it runs, so the step's projection is read from
+    /// cache rather than from a projection of the whole sequence in memory; the same
+    /// products, so the same bits. Without gradient only: the op is then not recorded.
+    package var inputWeights: RecurrentInputWeights<Scalar>?
     /// When set, packed row `r` is row `rowIndex[r]` of `projected` (and its gradient goes
     /// there): a permutation of the rows in which each step's rows are evenly spaced, such
     /// as `StepPlan.paddedRows` of a batch whose sequences all have the full length. This lets
@@ -40,9 +59,10 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     package var biasHH: Tensor<Scalar>?
 
     /// One direction's inputs.
-    package init(projected: Tensor<Scalar>, rowIndex: [Int]? = nil, h0: Tensor<Scalar>, c0: Tensor<Scalar>?,
-                weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
+    package init(projected: Tensor<Scalar>, inputWeights: RecurrentInputWeights<Scalar>? = nil, rowIndex: [Int]? = nil,
+                h0: Tensor<Scalar>, c0: Tensor<Scalar>?, weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
         self.projected = projected
+        self.inputWeights = inputWeights
         self.rowIndex = rowIndex
         self.h0 = h0
         self.c0 = c0
@@ -64,6 +84,11 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     /// The tensors in the order the op records them.
     var tensors: [Tensor<Scalar>] {
         [projected, h0] + (c0.map { [$0] } ?? []) + [weightHH] + (biasHH.map { [$0] } ?? [])
+    }
+
+    /// The input weights' tensors, which the op reads but never records.
+    var inputWeightTensors: [Tensor<Scalar>] {
+        inputWeights.map { [$0.weight] + ($0.bias.map { [$0] } ?? []) } ?? []
     }
 }
 
@@ -101,6 +126,8 @@ package func recurrentSequence<Scalar>(
     }
     let inputs = directions.flatMap(\.tensors)
     let recording = Tensor.shouldRecord(inputs)
+    precondition(directions.allSatisfy { $0.inputWeights == nil } || !Tensor.shouldRecord(inputs + directions.flatMap(\.inputWeightTensors)),
+                 "recurrentSequence: projecting the input step by step is for inference only")
     let saved = recording ? directions.map { _ in RecurrentSavedState<Scalar>(mode: mode, rows: rows, hidden: hidden) } : nil
 
     // The final states of every direction, `[hN | cN]` per direction, and the padded output,
@@ -210,7 +237,14 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     let batch = plan.batch, rows = plan.rowCount
     let hidden = d.weightHH.shape[1], gates = d.weightHH.shape[0]
     checkShape(gates == mode.gateCount * hidden, "recurrentSequence: weightHH \(d.weightHH.shape) does not fit \(mode.layerName) with hidden \(hidden)")
-    checkShape(d.projected.shape == [rows, gates], "recurrentSequence: projected \(d.projected.shape) should be [\(rows), \(gates)]")
+    if let inputWeights = d.inputWeights {
+        let weight = inputWeights.weight
+        checkShape(weight.rank == 2 && weight.shape[0] == gates && d.projected.shape == [rows, weight.shape[1]],
+                   "recurrentSequence: input \(d.projected.shape) and weightIH \(weight.shape) should be [\(rows), I] and [\(gates), I]")
+        if let bias = inputWeights.bias { checkShape(bias.shape == [gates], "recurrentSequence: biasIH \(bias.shape) should be [\(gates)]") }
+    } else {
+        checkShape(d.projected.shape == [rows, gates], "recurrentSequence: projected \(d.projected.shape) should be [\(rows), \(gates)]")
+    }
     if let rowIndex = d.rowIndex {
         checkShape(rowIndex.count == rows && isPermutation(rowIndex), "recurrentSequence: rowIndex must be a permutation of 0..<\(rows)")
         for t in plan.batchSizes.indices {
@@ -241,7 +275,9 @@ private func recurrentForward<Scalar>(
     let h = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let c = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let hGates = UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1))
-    defer { h.deallocate(); c.deallocate(); hGates.deallocate() }
+    // With input weights, each step's rows are projected into `stepGates` just before the step.
+    let stepGates = d.inputWeights.map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1)) }
+    defer { h.deallocate(); c.deallocate(); hGates.deallocate(); stepGates?.deallocate() }
     for (rank, b) in plan.order.enumerated() {
         (h + rank * hidden).update(from: d.h0.storage.base + b * hidden, count: hidden)
         if let c0 = d.c0 { (c + rank * hidden).update(from: c0.storage.base + b * hidden, count: hidden) }
@@ -251,8 +287,20 @@ private func recurrentForward<Scalar>(
     // second use on, so a cell run one step at a time packs it once per weight update.
     let packedW = d.weightHH.storage.packedRightOperand(transposed: true, k: hidden, n: gates)
         ?? GemmPackedB(w, ldb: hidden, transposed: true, k: hidden, n: gates)
+    let inputSize = d.inputWeights?.weight.shape[1] ?? 0
+    let packedIH = d.inputWeights.map { weights in
+        weights.weight.storage.packedRightOperand(transposed: true, k: inputSize, n: gates)
+            ?? GemmPackedB(weights.weight.storage.base, ldb: inputSize, transposed: true, k: inputSize, n: gates)
+    }
     for (t, active) in plan.batchSizes.enumerated() {
         let base = plan.offsets[t]
+        if let stepGates, let packedIH {
+            // `x W_ihᵀ + b_ih` of this step's rows, evenly spaced in the input (as `linear` computes it).
+            Kernels.gemmPrepacked(transposeA: false, m: active, x + d.gateRow(base) * inputSize,
+                                  lda: d.rowStride(step: t, plan: plan) * inputSize, packedIH, stepGates, ldc: gates,
+                                  accumulate: false, bias: d.inputWeights?.bias.map { UnsafePointer($0.storage.base) },
+                                  threads: threads)
+        }
         Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
                               accumulate: false, threads: threads)
         if let saved {
@@ -261,7 +309,8 @@ private func recurrentForward<Scalar>(
         if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
-            let xRow = x + d.gateRow(row) * gates, gRow = hGates + r * gates, yRow = output + placement[row]
+            let xRow = stepGates.map { $0 + r * gates } ?? x + d.gateRow(row) * gates
+            let gRow = hGates + r * gates, yRow = output + placement[row]
             switch mode {
             case .lstm:
                 RecurrentKernels.lstmForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,

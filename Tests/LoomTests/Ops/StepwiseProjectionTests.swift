@@ -1,0 +1,71 @@
+import Testing
+@testable import Loom
+
+/// Without gradient, the fused recurrence may project each step's input rows just before the
+/// step instead of all rows up front. The products are the same, so the results must be the
+/// same bits whichever way runs.
+@Suite struct StepwiseProjectionTests {
+    enum Kind: CaseIterable { case lstm, gru, rnn }
+
+    /// Output and final states of a 2-layer bidirectional layer under `policy`, without gradient.
+    func run(_ kind: Kind, policy: StepwiseProjection.Policy, batchFirst: Bool, lengths: [Int]?, threads: Int) -> [[Float]] {
+        var generator = RandomGenerator(seed: 21)
+        let batch = 6, time = 5, input = 7, hidden = 9
+        let x = Tensor<Float>.randn(batchFirst ? [batch, time, input] : [time, batch, input], using: &generator)
+        return Threads.withCount(threads) {
+            StepwiseProjection.$policy.withValue(policy) {
+                withoutGradient {
+                    switch kind {
+                    case .lstm:
+                        let layer = LSTM<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
+                                                bidirectional: true, using: &generator)
+                        let r = try! layer.forward(x, lengths: lengths, using: &generator)
+                        return [r.output.scalars, r.hN.scalars, r.cN.scalars]
+                    case .gru:
+                        let layer = GRU<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
+                                               bidirectional: true, using: &generator)
+                        let r = try! layer.forward(x, lengths: lengths, using: &generator)
+                        return [r.output.scalars, r.hN.scalars]
+                    case .rnn:
+                        let layer = RNN<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
+                                               bidirectional: true, using: &generator)
+                        let r = try! layer.forward(x, lengths: lengths, using: &generator)
+                        return [r.output.scalars, r.hN.scalars]
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: Kind.allCases, [true, false])
+    func stepwiseIsBitwiseTheWholeProjection(kind: Kind, batchFirst: Bool) {
+        // Full length (rows read in place through a row index), variable lengths with a
+        // zero-length sequence (rows gathered first), one and two threads.
+        for lengths in [nil, [5, 2, 0, 5, 3, 1]] as [[Int]?] {
+            for threads in [1, 2] {
+                let whole = run(kind, policy: .never, batchFirst: batchFirst, lengths: lengths, threads: threads)
+                let stepwise = run(kind, policy: .always, batchFirst: batchFirst, lengths: lengths, threads: threads)
+                #expect(whole == stepwise, "\(kind) batchFirst \(batchFirst) lengths \(String(describing: lengths)) threads \(threads)")
+            }
+        }
+    }
+
+    @Test func automaticChoiceFollowsSizeAndGradient() {
+        var generator = RandomGenerator(seed: 2)
+        func decision(batch: Int, hidden: Int, time: Int, gradient: Bool) -> Bool {
+            let weights = [CellWeights<Float>(mode: .lstm, inputSize: 8, hiddenSize: hidden, projSize: 0, bias: true,
+                                              using: &generator)]
+            let x = Tensor<Float>.zeros([batch, time, 8])
+            let starts = [[Tensor<Float>.zeros([batch, hidden]), Tensor<Float>.zeros([batch, hidden])]]
+            let plan = StepPlan(lengths: [Int](repeating: time, count: batch))
+            let decide = { Recurrence<LSTMCell<Float>>.projectsStepwise(data: x, weights: weights, starts: starts, plan: plan) }
+            return gradient ? decide() : withoutGradient(decide)
+        }
+        // 64 rows per step, a 26 MB projection: step by step, but only without gradient.
+        #expect(decision(batch: 64, hidden: 256, time: 100, gradient: false))
+        #expect(!decision(batch: 64, hidden: 256, time: 100, gradient: true))
+        // 32 rows per step, or a projection that fits in cache: all rows at once.
+        #expect(!decision(batch: 32, hidden: 512, time: 100, gradient: false))
+        #expect(!decision(batch: 64, hidden: 16, time: 10, gradient: false))
+    }
+}
