@@ -135,7 +135,9 @@ package func recurrentSequence<Scalar>(
     let statesValue = Tensor<Scalar>(shape: [stateBlock * directions.count]) { _ in }
     let outputValue = Tensor<Scalar>(shape: [outputCount]) { out in
         let output = out.baseAddress!
-        output.initialize(repeating: 0, count: outputCount)
+        // Every row of the layout is a real step of every direction, so every element is
+        // written; otherwise the padding stays zero.
+        if layout.rowCount(plan) != rows { output.initialize(repeating: 0, count: outputCount) }
         runDirections(directions.count) { d, threads in
             recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], output: output, placement: placements[d],
                              states: statesValue.storage.base + d * stateBlock, threads: threads)
