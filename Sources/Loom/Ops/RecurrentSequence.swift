@@ -4,8 +4,9 @@ import Synchronization
 // single tape op, with a hand-written backward through time. Per step it does one matrix
 // product for the active rows (`h W_hhᵀ`) and one fused pointwise kernel per row, which
 // writes the row's hidden state straight into the layer output (padded or packed); the input
-// projection of all steps is a separate `linear` op over the packed rows. The composed
-// cells (`CellWeights.step`) are the reference it is tested against.
+// projection of all steps is a separate `linear` op over the packed rows, or, without
+// gradient, one product per step just before it (`RecurrentDirectionInput.inputWeights`).
+// The composed cells (`CellWeights.step`) are the reference it is tested against.
 
 /// The result of `recurrentSequence`.
 package struct RecurrentSequenceResult<Scalar: TensorScalar> {
