@@ -107,7 +107,7 @@ extension Kernels {
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil, threads: Int
     ) {
         if gemmIsThin(m: m, n: n, k: k) {
-            if let bias, !accumulate { for i in 0..<m { (c + i * ldc).update(from: bias, count: n) } }
+            if let bias, !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
             gemmThin(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb,
                      c, ldc: ldc, accumulate: accumulate || bias != nil)
             return

@@ -158,23 +158,16 @@ extension Kernels {
     ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
         if columns == vectorsPerRow * width {
-            if overwrite, let bias {
-                for i in 0..<rows {
-                    let row = c + i * ldc
-                    for j in 0..<vectorsPerRow {
-                        (load(V.self, bias + j * width) + tile[i * vectorsPerRow + j]).store(to: row + j * width)
-                    }
-                }
-                return
-            }
             for i in 0..<rows {
                 let row = c + i * ldc
                 for j in 0..<vectorsPerRow {
                     let value = tile[i * vectorsPerRow + j]
-                    if overwrite {
-                        value.store(to: row + j * width)
-                    } else {
+                    if !overwrite {
                         (load(V.self, row + j * width) + value).store(to: row + j * width)
+                    } else if let bias {
+                        (load(V.self, bias + j * width) + value).store(to: row + j * width)
+                    } else {
+                        value.store(to: row + j * width)
                     }
                 }
             }
@@ -184,12 +177,12 @@ extension Kernels {
         let scalars = UnsafeMutableRawPointer(tile).assumingMemoryBound(to: V.Scalar.self)
         for i in 0..<rows {
             let source = scalars + i * vectorsPerRow * width, target = c + i * ldc
-            if overwrite, let bias {
-                for j in 0..<columns { target[j] = bias[j] + source[j] }
-            } else if overwrite {
-                for j in 0..<columns { target[j] = source[j] }
-            } else {
+            if !overwrite {
                 for j in 0..<columns { target[j] = target[j] + source[j] }
+            } else if let bias {
+                for j in 0..<columns { target[j] = bias[j] + source[j] }
+            } else {
+                for j in 0..<columns { target[j] = source[j] }
             }
         }
     }

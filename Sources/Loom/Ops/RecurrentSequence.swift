@@ -262,6 +262,34 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     if let biasHH = d.biasHH { checkShape(biasHH.shape == [gates], "recurrentSequence: biasHH \(biasHH.shape) should be [\(gates)]") }
 }
 
+/// The input projection of one step at a time (`RecurrentDirectionInput.inputWeights`): the
+/// packed `W_ihᵀ`, the bias, and the buffer of the step's `[rows, G·H]` projection (the
+/// caller deallocates `gates`).
+private struct StepProjection<Scalar: TensorScalar> {
+    let packedWeight: GemmPackedB<Scalar>
+    let bias: UnsafePointer<Scalar>?
+    let inputSize: Int
+    let gates: UnsafeMutablePointer<Scalar>
+
+    /// Packs `weights` (or takes the packed form the weight's storage keeps) and allocates the
+    /// projection of up to `rows` rows.
+    init(weights: RecurrentInputWeights<Scalar>, rows: Int) {
+        let weight = weights.weight, gateCount = weight.shape[0]
+        inputSize = weight.shape[1]
+        packedWeight = weight.storage.packedRightOperand(transposed: true, k: inputSize, n: gateCount)
+            ?? GemmPackedB(weight.storage.base, ldb: inputSize, transposed: true, k: inputSize, n: gateCount)
+        bias = weights.bias.map { UnsafePointer($0.storage.base) }
+        gates = UnsafeMutablePointer.allocate(capacity: max(rows * gateCount, 1))
+    }
+
+    /// The first `rows` rows of `gates` = `x · W_ihᵀ + b_ih` for the input rows `firstRow`,
+    /// `firstRow + rowStride`, ... of `input` (`[*, I]`).
+    func project(_ input: UnsafePointer<Scalar>, firstRow: Int, rows: Int, rowStride: Int, threads: Int) {
+        Kernels.gemmPrepacked(transposeA: false, m: rows, input + firstRow * inputSize, lda: rowStride * inputSize, packedWeight, gates,
+                              ldc: packedWeight.n, accumulate: false, bias: bias, threads: threads)
+    }
+}
+
 /// The forward pass of one direction: packed row `row` writes its hidden state at
 /// `output + placement[row]`; the final states go to `states` (`[hN | cN]`).
 @_specialize(where Scalar == Float)
@@ -279,7 +307,8 @@ private func recurrentForward<Scalar>(
     let c = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let hGates = UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1))
     // With input weights, each step's rows are projected into `stepGates` just before the step.
-    let stepGates = d.inputWeights.map { _ in UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1)) }
+    let stepProjection = d.inputWeights.map { StepProjection(weights: $0, rows: plan.batchSizes.first ?? 0) }
+    let stepGates = stepProjection?.gates
     defer { h.deallocate(); c.deallocate(); hGates.deallocate(); stepGates?.deallocate() }
     for (rank, b) in plan.order.enumerated() {
         (h + rank * hidden).update(from: d.h0.storage.base + b * hidden, count: hidden)
@@ -290,20 +319,11 @@ private func recurrentForward<Scalar>(
     // second use on, so a cell run one step at a time packs it once per weight update.
     let packedW = d.weightHH.storage.packedRightOperand(transposed: true, k: hidden, n: gates)
         ?? GemmPackedB(w, ldb: hidden, transposed: true, k: hidden, n: gates)
-    let inputSize = d.inputWeights?.weight.shape[1] ?? 0
-    let packedIH = d.inputWeights.map { weights in
-        weights.weight.storage.packedRightOperand(transposed: true, k: inputSize, n: gates)
-            ?? GemmPackedB(weights.weight.storage.base, ldb: inputSize, transposed: true, k: inputSize, n: gates)
-    }
     for (t, active) in plan.batchSizes.enumerated() {
         let base = plan.offsets[t]
-        if let stepGates, let packedIH {
-            // `x W_ihᵀ + b_ih` of this step's rows, evenly spaced in the input (as `linear` computes it).
-            Kernels.gemmPrepacked(transposeA: false, m: active, x + d.gateRow(base) * inputSize,
-                                  lda: d.rowStride(step: t, plan: plan) * inputSize, packedIH, stepGates, ldc: gates,
-                                  accumulate: false, bias: d.inputWeights?.bias.map { UnsafePointer($0.storage.base) },
-                                  threads: threads)
-        }
+        // `x W_ihᵀ + b_ih` of this step's rows, evenly spaced in the input (as `linear` computes it).
+        stepProjection?.project(x, firstRow: d.gateRow(base), rows: active, rowStride: d.rowStride(step: t, plan: plan),
+                                threads: threads)
         Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
                               accumulate: false, threads: threads)
         if let saved {
