@@ -18,7 +18,7 @@
 
 /// The shape of a microkernel tile: `rows` rows of C (the "MR" of the literature) by
 /// `vectorsPerRow` vectors of the path's width (NR = `vectorsPerRow` · lanes). One of 6 x 2,
-/// 6 x 4 and 8 x 2.
+/// 6 x 4 and 8 x 2 (whose edge tiles of 4 rows or fewer run a 4 x 2 kernel).
 struct GemmTile: Equatable, Sendable {
     let rows: Int
     let vectorsPerRow: Int
@@ -35,7 +35,13 @@ extension Kernels {
         bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         if tile.rows == 8 {
-            gemmMicrokernel8x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+            if rows <= 4 {
+                gemmMicrokernel4x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite,
+                                   bias: bias)
+            } else {
+                gemmMicrokernel8x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite,
+                                   bias: bias)
+            }
         } else if tile.vectorsPerRow == 4 {
             gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
@@ -143,6 +149,35 @@ extension Kernels {
             tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
             tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
             tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        }
+    }
+
+    /// The top 4 rows of an 8 x 2V panel (A still packed 8 rows per step): the edge tile of a
+    /// product whose last rows number 4 or fewer, as in the short steps of a batch of
+    /// sequences of different lengths, costs half the 8-row tile. Its 8 accumulators are the
+    /// 8 independent FMA chains two FMA ports of 4-cycle latency need.
+    @inline(never)
+    static func gemmMicrokernel4x2<V: SIMD>(
+        _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+        var a = packedA, b = packedB
+        for _ in 0..<kc {
+            let b0 = load(V.self, b), b1 = load(V.self, b + width)
+            var x = V(repeating: a[0]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
+            x = V(repeating: a[1]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
+            x = V(repeating: a[2]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
+            x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
+            a += 8
+            b += 2 * width
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
+            tile[6] = c30; tile[7] = c31
             gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }

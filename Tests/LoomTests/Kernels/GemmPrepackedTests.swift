@@ -47,6 +47,35 @@ import Testing
         }
     }
 
+    /// A row of C is the same bits whatever the number of rows in the product, so the edge
+    /// tiles (8 rows, or 4 or fewer on the 4-row kernel) compute exactly what full tiles do:
+    /// the per-step products of sequences of different lengths rely on it.
+    @Test(arguments: [false, true])
+    func rowsDoNotDependOnTheRowCount(prepacked: Bool) {
+        func rows<S: TensorScalar>(_: S.Type, m: Int, n: Int, k: Int) -> [S] {
+            var generator = RandomGenerator(seed: 77)
+            let a = (0..<(24 * k)).map { _ in S(generator.nextNormal()) }
+            let b = (0..<(k * n)).map { _ in S(generator.nextNormal()) }
+            let bias = (0..<n).map { _ in S(generator.nextNormal()) }
+            var c = [S](repeating: 0, count: m * n)
+            if prepacked {
+                let packed = b.withUnsafeBufferPointer { GemmPackedB($0.baseAddress!, ldb: n, transposed: false, k: k, n: n) }
+                Kernels.gemmPrepacked(transposeA: false, m: m, a, lda: k, packed, &c, ldc: n, accumulate: false, bias: bias)
+            } else {
+                Kernels.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k, a, lda: k, b, ldb: n, &c, ldc: n,
+                             accumulate: false, bias: bias)
+            }
+            return c
+        }
+        for (n, k) in [(70, 33), (40, 300)] {
+            let allFloat = rows(Float.self, m: 24, n: n, k: k), allDouble = rows(Double.self, m: 24, n: n, k: k)
+            for m in 1..<24 {
+                #expect(rows(Float.self, m: m, n: n, k: k) == Array(allFloat.prefix(m * n)), "Float m \(m) n \(n) k \(k)")
+                #expect(rows(Double.self, m: m, n: n, k: k) == Array(allDouble.prefix(m * n)), "Double m \(m) n \(n) k \(k)")
+            }
+        }
+    }
+
     @Test func zeroDepthClearsOrKeeps() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]
