@@ -446,7 +446,9 @@ extension Kernels {
         let m = rowRange.count, k = b.k
         let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
         let kBlock = b.kBlock
-        let packedA = ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
+        // On the 8-row tile a row-major A is read in place (`gemmMicrokernelDirectA`).
+        let readsAInPlace = !transposeA && tileRows == 8
+        let packedA = ScratchMemory.buffer(.packedA, count: readsAInPlace ? 1 : mBlock * kBlock, of: S.self)
         for (blockIndex, blockOffsets) in b.offsets.enumerated() {
             let blockStart = blockIndex * b.nBlock, blockEnd = min(b.n, blockStart + b.nBlock)
             let low = max(blockStart, columnRange.lowerBound), high = min(blockEnd, columnRange.upperBound)
@@ -459,18 +461,27 @@ extension Kernels {
                 while rowStart < m {
                     let blockRows = min(mBlock, m - rowStart)
                     let firstRow = rowRange.lowerBound + rowStart
-                    gemmPackA(transposeA ? a + depthStart * lda + firstRow : a + firstRow * lda + depthStart,
-                              lda: lda, transposed: transposeA, rows: blockRows, kc: depth, tileRows: tileRows, into: packedA)
+                    if !readsAInPlace {
+                        gemmPackA(transposeA ? a + depthStart * lda + firstRow : a + firstRow * lda + depthStart,
+                                  lda: lda, transposed: transposeA, rows: blockRows, kc: depth, tileRows: tileRows, into: packedA)
+                    }
                     var column = low
                     while column < high {
                         let panelB = UnsafePointer(b.packed + offset + (column - blockStart) * depth)
                         let tileWidth = min(tileColumns, high - column)
                         var tileRow = 0
                         while tileRow < blockRows {
-                            gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
-                                            panelB, c + (firstRow + tileRow) * ldc + column, ldc: ldc,
-                                            rows: min(tileRows, blockRows - tileRow), columns: tileWidth, overwrite: overwrite,
-                                            bias: overwrite ? bias.map { $0 + column } : nil)
+                            let rows = min(tileRows, blockRows - tileRow), target = c + (firstRow + tileRow) * ldc + column
+                            let tileBias = overwrite ? bias.map { $0 + column } : nil
+                            if readsAInPlace {
+                                gemmMicrokernelDirectA(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, lda: lda,
+                                                       panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
+                                                       overwrite: overwrite, bias: tileBias)
+                            } else {
+                                gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
+                                                target, ldc: ldc, rows: rows, columns: tileWidth, overwrite: overwrite,
+                                                bias: tileBias)
+                            }
                             tileRow += tileRows
                         }
                         column += tileColumns

@@ -12,7 +12,8 @@
 //
 // Both operands come packed (see GemmPacking.swift): A as `kc` groups of MR consecutive
 // elements, B as `kc` groups of NR consecutive elements, so the loop is pure loads,
-// broadcasts and FMAs. Every element of C is the sum over p in order, one fused multiply-add
+// broadcasts and FMAs. (The prepacked product's 8-row tiles can instead read a row-major A
+// in place, `gemmMicrokernelDirectA`.) Every element of C is the sum over p in order, one fused multiply-add
 // per step starting from zero, whatever the tile: the result depends only on its row of A, its
 // column of B and the K blocking, never on the path.
 
@@ -173,6 +174,86 @@ extension Kernels {
             x = V(repeating: a[2]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
             x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
             a += 8
+            b += 2 * width
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
+            tile[6] = c30; tile[7] = c31
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        }
+    }
+
+    /// The 8 x 2V tile (or, for 4 rows or fewer, the 4 x 2V one) with A read in place:
+    /// `rows` rows of A (row stride `lda`, the K block's first column at `a`) instead of a
+    /// packed panel, each step broadcasting one element of each row. Each element of C is the
+    /// same FMA chain as with a packed A, so the bits are the same; what is saved is the copy
+    /// of A into panels, which for a recurrent step's small product (`h · W_hhᵀ`, A a few
+    /// dozen rows) is a pass of its own over A for each step. Rows past `rows` read row 0
+    /// again (never past A's end) and are not stored.
+    @inline(__always)
+    static func gemmMicrokernelDirectA<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, lda: Int, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        if rows <= 4 {
+            gemmMicrokernel4x2DirectA(V.self, kc: kc, a, lda: lda, packedB, c, ldc: ldc, rows: rows, columns: columns,
+                                      overwrite: overwrite, bias: bias)
+        } else {
+            gemmMicrokernel8x2DirectA(V.self, kc: kc, a, lda: lda, packedB, c, ldc: ldc, rows: rows, columns: columns,
+                                      overwrite: overwrite, bias: bias)
+        }
+    }
+
+    @inline(never)
+    static func gemmMicrokernel8x2DirectA<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, lda: Int, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * lda : a }
+        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5), a6 = row(6), a7 = row(7)
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+        var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
+        var b = packedB
+        for p in 0..<kc {
+            let b0 = load(V.self, b), b1 = load(V.self, b + width)
+            var x = V(repeating: a0[p]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
+            x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
+            x = V(repeating: a2[p]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
+            x = V(repeating: a3[p]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
+            x = V(repeating: a4[p]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
+            x = V(repeating: a5[p]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
+            x = V(repeating: a6[p]); c60.multiplyAdd(x, b0); c61.multiplyAdd(x, b1)
+            x = V(repeating: a7[p]); c70.multiplyAdd(x, b0); c71.multiplyAdd(x, b1)
+            b += 2 * width
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
+            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
+            tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        }
+    }
+
+    @inline(never)
+    static func gemmMicrokernel4x2DirectA<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, lda: Int, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * lda : a }
+        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3)
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
+        var b = packedB
+        for p in 0..<kc {
+            let b0 = load(V.self, b), b1 = load(V.self, b + width)
+            var x = V(repeating: a0[p]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
+            x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
+            x = V(repeating: a2[p]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
+            x = V(repeating: a3[p]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
             b += 2 * width
         }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
