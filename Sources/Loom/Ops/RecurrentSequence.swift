@@ -319,6 +319,9 @@ private func recurrentForward<Scalar>(
     // second use on, so a cell run one step at a time packs it once per weight update.
     let packedW = d.weightHH.storage.packedRightOperand(transposed: true, k: hidden, n: gates)
         ?? GemmPackedB(w, ldb: hidden, transposed: true, k: hidden, n: gates)
+    // The saved state's memory, read once here rather than through its storages at every row.
+    let savedGates = saved?.gates.base, savedTanhC = saved?.tanhC?.base
+    let savedHPrev = saved?.hPrev.base, savedCPrev = saved?.cPrev?.base
     for (t, active) in plan.batchSizes.enumerated() {
         let base = plan.offsets[t]
         // `x W_ihᵀ + b_ih` of this step's rows, evenly spaced in the input (as `linear` computes it).
@@ -326,10 +329,10 @@ private func recurrentForward<Scalar>(
                                 threads: threads)
         Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
                               accumulate: false, threads: threads)
-        if let saved {
-            for r in 0..<active { (saved.hPrev.base + d.gateRow(base + r) * hidden).update(from: h + r * hidden, count: hidden) }
+        if let savedHPrev {
+            for r in 0..<active { (savedHPrev + d.gateRow(base + r) * hidden).update(from: h + r * hidden, count: hidden) }
         }
-        if lstm { saved?.cPrev?.base.advanced(by: base * hidden).update(from: c, count: active * hidden) }
+        if lstm { savedCPrev?.advanced(by: base * hidden).update(from: c, count: active * hidden) }
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
             let xRow = stepGates.map { $0 + r * gates } ?? x + d.gateRow(row) * gates
@@ -338,11 +341,11 @@ private func recurrentForward<Scalar>(
             case .lstm:
                 RecurrentKernels.lstmForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
                                              cPrev: c + r * hidden, c: c + r * hidden, h: yRow,
-                                             savedGates: saved.map { $0.gates.base + row * gates },
-                                             savedTanhC: saved?.tanhC.map { $0.base + row * hidden })
+                                             savedGates: savedGates.map { $0 + row * gates },
+                                             savedTanhC: savedTanhC.map { $0 + row * hidden })
             case .gru:
                 RecurrentKernels.gruForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
-                                            hPrev: h + r * hidden, h: yRow, saved: saved.map { $0.gates.base + row * 4 * hidden })
+                                            hPrev: h + r * hidden, h: yRow, saved: savedGates.map { $0 + row * 4 * hidden })
             case .rnnTanh, .rnnRelu:
                 RecurrentKernels.rnnForward(hidden: hidden, relu: mode == .rnnRelu, xGates: xRow, hGates: gRow, biasHH: bias, h: yRow)
             }
@@ -412,6 +415,9 @@ private func recurrentBackward<Scalar>(
     // W_hh is packed once for all the steps (and kept with the storage, as in forward).
     let packedW = weightHH.storage.packedRightOperand(transposed: false, k: gates, n: hidden)
         ?? GemmPackedB(w, ldb: hidden, transposed: false, k: gates, n: hidden)
+    // The saved state's memory, read once here rather than through its storages at every row.
+    let savedGates = saved.gates.base, savedHPrev = saved.hPrev.base
+    let savedTanhC = saved.tanhC?.base, savedCPrev = saved.cPrev?.base
     for t in plan.batchSizes.indices.reversed() {
         let active = plan.batchSizes[t], base = plan.offsets[t]
         forEachRow(active, hidden: hidden, threads: threads) { r in
@@ -421,15 +427,15 @@ private func recurrentBackward<Scalar>(
             switch mode {
             case .lstm:
                 RecurrentKernels.lstmBackward(hidden: hidden, dh: dhRow, dc: dc + r * hidden,
-                                              savedGates: saved.gates.base + row * gates, savedTanhC: saved.tanhC!.base + row * hidden,
-                                              cPrev: saved.cPrev!.base + row * hidden, dGates: dX.storage.base + gateRow(row) * gates)
+                                              savedGates: savedGates + row * gates, savedTanhC: savedTanhC! + row * hidden,
+                                              cPrev: savedCPrev! + row * hidden, dGates: dHGates + gateRow(row) * gates)
             case .gru:
-                RecurrentKernels.gruBackward(hidden: hidden, dh: dhRow, saved: saved.gates.base + row * 4 * hidden,
-                                             hPrev: saved.hPrev.base + gateRow(row) * hidden, dNInput: dNInput! + row * hidden,
+                RecurrentKernels.gruBackward(hidden: hidden, dh: dhRow, saved: savedGates + row * 4 * hidden,
+                                             hPrev: savedHPrev + gateRow(row) * hidden, dNInput: dNInput! + row * hidden,
                                              dHGates: dHGates + gateRow(row) * gates, dhPrev: dhRow)
             case .rnnTanh, .rnnRelu:
                 RecurrentKernels.rnnBackward(hidden: hidden, relu: mode == .rnnRelu, dh: dhRow, h: y + placement[row],
-                                             dGates: dX.storage.base + gateRow(row) * gates)
+                                             dGates: dHGates + gateRow(row) * gates)
             }
         }
         // dh_prev = dGates_h · W_hh (plus the direct z ⊙ dh term a GRU already wrote).
