@@ -446,7 +446,7 @@ extension Kernels {
         let m = rowRange.count, k = b.k
         let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
         let kBlock = b.kBlock
-        // On the 8-row tile a row-major A is read in place (`gemmMicrokernelDirectA`).
+        // On the 8-row tile a row-major A is read in place (`gemmMicrokernel8Rows`).
         let readsAInPlace = !transposeA && tileRows == 8
         let packedA = ScratchMemory.buffer(.packedA, count: readsAInPlace ? 1 : mBlock * kBlock, of: S.self)
         for (blockIndex, blockOffsets) in b.offsets.enumerated() {
@@ -474,9 +474,9 @@ extension Kernels {
                             let rows = min(tileRows, blockRows - tileRow), target = c + (firstRow + tileRow) * ldc + column
                             let tileBias = overwrite ? bias.map { $0 + column } : nil
                             if readsAInPlace {
-                                gemmMicrokernelDirectA(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, lda: lda,
-                                                       panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
-                                                       overwrite: overwrite, bias: tileBias)
+                                gemmMicrokernel8Rows(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, rowStride: lda,
+                                                     stepStride: 1, panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
+                                                     overwrite: overwrite, bias: tileBias)
                             } else {
                                 gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
                                                 target, ldc: ldc, rows: rows, columns: tileWidth, overwrite: overwrite,

@@ -13,7 +13,7 @@
 // Both operands come packed (see GemmPacking.swift): A as `kc` groups of MR consecutive
 // elements, B as `kc` groups of NR consecutive elements, so the loop is pure loads,
 // broadcasts and FMAs. (The prepacked product's 8-row tiles can instead read a row-major A
-// in place, `gemmMicrokernelDirectA`.) Every element of C is the sum over p in order, one fused multiply-add
+// in place, `gemmMicrokernel8Rows`.) Every element of C is the sum over p in order, one fused multiply-add
 // per step starting from zero, whatever the tile: the result depends only on its row of A, its
 // column of B and the K blocking, never on the path.
 
@@ -26,9 +26,9 @@ struct GemmTile: Equatable, Sendable {
 }
 
 extension Kernels {
-    /// Computes one `tile.rows` x (`tile.vectorsPerRow` · V.scalarCount) tile (see
-    /// `gemmMicrokernel2`, `gemmMicrokernel4` and `gemmMicrokernel8x2`); `bias`, when
-    /// overwriting, is a row added to every row of the tile (see `gemmWriteTile`).
+    /// Computes one `tile.rows` x (`tile.vectorsPerRow` · V.scalarCount) tile from a packed
+    /// panel of A (see `gemmMicrokernel2`, `gemmMicrokernel4` and `gemmMicrokernel8Rows`);
+    /// `bias`, when overwriting, is a row added to every row of the tile (see `gemmWriteTile`).
     @inline(__always)
     static func gemmMicrokernel<V: SIMD>(
         _: V.Type, tile: GemmTile, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
@@ -36,13 +36,9 @@ extension Kernels {
         bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         if tile.rows == 8 {
-            if rows <= 4 {
-                gemmMicrokernel4x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite,
-                                   bias: bias)
-            } else {
-                gemmMicrokernel8x2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite,
-                                   bias: bias)
-            }
+            // A packed panel: row r, step p at packedA[p · 8 + r].
+            gemmMicrokernel8Rows(V.self, kc: kc, packedA, rowStride: 1, stepStride: 8, packedB, c, ldc: ldc, rows: rows,
+                                 columns: columns, overwrite: overwrite, bias: bias)
         } else if tile.vectorsPerRow == 4 {
             gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
@@ -121,103 +117,42 @@ extension Kernels {
         }
     }
 
-    /// The 8 x 2V tile (for 32-register files): two vectors of B per step, so a panel of B
-    /// (`kc` x 2V) stays in the L1 cache while the A panels stream past it.
-    @inline(never)
-    static func gemmMicrokernel8x2<V: SIMD>(
-        _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
-        bias: UnsafePointer<V.Scalar>?
-    ) where V.Scalar: TensorScalar {
-        let width = V.scalarCount
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
-        var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
-        var a = packedA, b = packedB
-        for _ in 0..<kc {
-            let b0 = load(V.self, b), b1 = load(V.self, b + width)
-            var x = V(repeating: a[0]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
-            x = V(repeating: a[1]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
-            x = V(repeating: a[2]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
-            x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
-            x = V(repeating: a[4]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
-            x = V(repeating: a[5]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
-            x = V(repeating: a[6]); c60.multiplyAdd(x, b0); c61.multiplyAdd(x, b1)
-            x = V(repeating: a[7]); c70.multiplyAdd(x, b0); c71.multiplyAdd(x, b1)
-            a += 8
-            b += 2 * width
-        }
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
-            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
-            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
-            tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
-        }
-    }
-
-    /// The top 4 rows of an 8 x 2V panel (A still packed 8 rows per step): the edge tile of a
-    /// product whose last rows number 4 or fewer, as in the short steps of a batch of
-    /// sequences of different lengths, costs half the 8-row tile. Its 8 accumulators are the
-    /// 8 independent FMA chains two FMA ports of 4-cycle latency need.
-    @inline(never)
-    static func gemmMicrokernel4x2<V: SIMD>(
-        _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
-        bias: UnsafePointer<V.Scalar>?
-    ) where V.Scalar: TensorScalar {
-        let width = V.scalarCount
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
-        var a = packedA, b = packedB
-        for _ in 0..<kc {
-            let b0 = load(V.self, b), b1 = load(V.self, b + width)
-            var x = V(repeating: a[0]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
-            x = V(repeating: a[1]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
-            x = V(repeating: a[2]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
-            x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
-            a += 8
-            b += 2 * width
-        }
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
-            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
-            tile[6] = c30; tile[7] = c31
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
-        }
-    }
-
-    /// The 8 x 2V tile (or, for 4 rows or fewer, the 4 x 2V one) with A read in place:
-    /// `rows` rows of A (row stride `lda`, the K block's first column at `a`) instead of a
-    /// packed panel, each step broadcasting one element of each row. Each element of C is the
-    /// same FMA chain as with a packed A, so the bits are the same; what is saved is the copy
-    /// of A into panels, which for a recurrent step's small product (`h · W_hhᵀ`, A a few
-    /// dozen rows) is a pass of its own over A for each step. Rows past `rows` read row 0
-    /// again (never past A's end) and are not stored.
+    /// The 8-row tiles (for 32-register files), over A at `a` with row r, step p at
+    /// `a[r · rowStride + p · stepStride]`: a packed panel (`1`, `8`) or, in the prepacked
+    /// product, a row-major A read in place (`lda`, `1`), which saves copying the few dozen
+    /// rows of a recurrent step's `h` into panels at every step. A tile of 4 rows or fewer
+    /// runs the 4 x 2V kernel (half the work); rows past `rows` read row 0 again, never past
+    /// A's end, and are not stored. Each element of C is the same FMA chain either way.
     @inline(__always)
-    static func gemmMicrokernelDirectA<V: SIMD>(
-        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, lda: Int, _ packedB: UnsafePointer<V.Scalar>,
+    static func gemmMicrokernel8Rows<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
         bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         if rows <= 4 {
-            gemmMicrokernel4x2DirectA(V.self, kc: kc, a, lda: lda, packedB, c, ldc: ldc, rows: rows, columns: columns,
-                                      overwrite: overwrite, bias: bias)
+            gemmMicrokernel4x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
+                               columns: columns, overwrite: overwrite, bias: bias)
         } else {
-            gemmMicrokernel8x2DirectA(V.self, kc: kc, a, lda: lda, packedB, c, ldc: ldc, rows: rows, columns: columns,
-                                      overwrite: overwrite, bias: bias)
+            gemmMicrokernel8x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
+                               columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
+    /// The 8 x 2V tile: two vectors of B per step, so a panel of B (`kc` x 2V) stays in the
+    /// L1 cache while the rows of A stream past it.
     @inline(never)
-    static func gemmMicrokernel8x2DirectA<V: SIMD>(
-        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, lda: Int, _ packedB: UnsafePointer<V.Scalar>,
+    static func gemmMicrokernel8x2<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
         bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
-        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * lda : a }
+        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * rowStride : a }
         let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5), a6 = row(6), a7 = row(7)
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
         var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
-        var b = packedB
-        for p in 0..<kc {
+        var b = packedB, p = 0
+        for _ in 0..<kc {
             let b0 = load(V.self, b), b1 = load(V.self, b + width)
             var x = V(repeating: a0[p]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
             x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
@@ -227,6 +162,7 @@ extension Kernels {
             x = V(repeating: a5[p]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
             x = V(repeating: a6[p]); c60.multiplyAdd(x, b0); c61.multiplyAdd(x, b1)
             x = V(repeating: a7[p]); c70.multiplyAdd(x, b0); c71.multiplyAdd(x, b1)
+            p += stepStride
             b += 2 * width
         }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
@@ -237,23 +173,27 @@ extension Kernels {
         }
     }
 
+    /// The 4 x 2V tile, for the last 4 rows or fewer of an 8-row product (rows of a batch of
+    /// sequences of different lengths end there): half the work of the 8-row tile, and its 8
+    /// accumulators are still the 8 independent FMA chains two pipes of 4-cycle latency need.
     @inline(never)
-    static func gemmMicrokernel4x2DirectA<V: SIMD>(
-        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, lda: Int, _ packedB: UnsafePointer<V.Scalar>,
+    static func gemmMicrokernel4x2<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
         bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         let width = V.scalarCount
-        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * lda : a }
+        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * rowStride : a }
         let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3)
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
-        var b = packedB
-        for p in 0..<kc {
+        var b = packedB, p = 0
+        for _ in 0..<kc {
             let b0 = load(V.self, b), b1 = load(V.self, b + width)
             var x = V(repeating: a0[p]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
             x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
             x = V(repeating: a2[p]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
             x = V(repeating: a3[p]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
+            p += stepStride
             b += 2 * width
         }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
