@@ -14,8 +14,8 @@ import Synchronization
     @usableFromInline let count: Int
     /// The memory; for a deferred storage, allocated and written on first use of `base`.
     /// Written only there, under the deferred storage's lock and before `isWritten` is set,
-    /// so its reads (every `base`, in every kernel) skip the run-time exclusivity check,
-    /// which cost 3-4% of a small recurrent training step.
+    /// so its reads (every `base`, in every kernel) skip the run-time exclusivity check, a
+    /// check that would take 3-4% of a small recurrent training step.
     @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) var buffer: UnsafeMutablePointer<Scalar>?
     /// What a deferred storage holds, or nil for an ordinary one.
     @usableFromInline let deferredTranspose: DeferredTranspose<Scalar>?
