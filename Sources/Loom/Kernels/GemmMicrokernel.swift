@@ -165,6 +165,26 @@ extension Kernels {
             p += stepStride
             b += 2 * width
         }
+        if rows == 8 && columns == 2 * width {
+            // A whole tile goes straight from the registers to C.
+            gemmWriteVector(c00, c, row: 0, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c01, c, row: 0, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c10, c, row: 1, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c11, c, row: 1, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c20, c, row: 2, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c21, c, row: 2, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c30, c, row: 3, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c31, c, row: 3, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c40, c, row: 4, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c41, c, row: 4, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c50, c, row: 5, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c51, c, row: 5, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c60, c, row: 6, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c61, c, row: 6, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c70, c, row: 7, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c71, c, row: 7, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            return
+        }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
             tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
             tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
@@ -196,10 +216,39 @@ extension Kernels {
             p += stepStride
             b += 2 * width
         }
+        if rows == 4 && columns == 2 * width {
+            gemmWriteVector(c00, c, row: 0, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c01, c, row: 0, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c10, c, row: 1, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c11, c, row: 1, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c20, c, row: 2, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c21, c, row: 2, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c30, c, row: 3, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c31, c, row: 3, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            return
+        }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
             tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
             tile[6] = c30; tile[7] = c31
             gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        }
+    }
+
+    /// Writes one accumulated vector, vector `vector` of row `row` of a tile, to C as
+    /// `gemmWriteTile` writes it (stored, added to `bias`, or added to C), without passing it
+    /// through memory first.
+    @inline(__always)
+    static func gemmWriteVector<V: SIMD>(
+        _ value: V, _ c: UnsafeMutablePointer<V.Scalar>, row: Int, vector: Int, ldc: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        let offset = vector * V.scalarCount, target = c + row * ldc + offset
+        if !overwrite {
+            (load(V.self, target) + value).store(to: target)
+        } else if let bias {
+            (load(V.self, bias + offset) + value).store(to: target)
+        } else {
+            value.store(to: target)
         }
     }
 
