@@ -446,9 +446,9 @@ extension Kernels {
         let m = rowRange.count, k = b.k
         let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
         let kBlock = b.kBlock
-        // On the 8-row tile a row-major A is read in place (`gemmMicrokernel8Rows`).
+        // On the 8-row tile a row-major A is read in place (`gemmMicrokernel8Rows`): no packed A.
         let readsAInPlace = !transposeA && tileRows == 8
-        let packedA = ScratchMemory.buffer(.packedA, count: readsAInPlace ? 1 : mBlock * kBlock, of: S.self)
+        let packedA = readsAInPlace ? nil : ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
         for (blockIndex, blockOffsets) in b.offsets.enumerated() {
             let blockStart = blockIndex * b.nBlock, blockEnd = min(b.n, blockStart + b.nBlock)
             let low = max(blockStart, columnRange.lowerBound), high = min(blockEnd, columnRange.upperBound)
@@ -461,7 +461,7 @@ extension Kernels {
                 while rowStart < m {
                     let blockRows = min(mBlock, m - rowStart)
                     let firstRow = rowRange.lowerBound + rowStart
-                    if !readsAInPlace {
+                    if let packedA {
                         gemmPackA(transposeA ? a + depthStart * lda + firstRow : a + firstRow * lda + depthStart,
                                   lda: lda, transposed: transposeA, rows: blockRows, kc: depth, tileRows: tileRows, into: packedA)
                     }
@@ -473,14 +473,14 @@ extension Kernels {
                         while tileRow < blockRows {
                             let rows = min(tileRows, blockRows - tileRow), target = c + (firstRow + tileRow) * ldc + column
                             let tileBias = overwrite ? bias.map { $0 + column } : nil
-                            if readsAInPlace {
-                                gemmMicrokernel8Rows(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, rowStride: lda,
-                                                     stepStride: 1, panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
-                                                     overwrite: overwrite, bias: tileBias)
-                            } else {
+                            if let packedA {
                                 gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
                                                 target, ldc: ldc, rows: rows, columns: tileWidth, overwrite: overwrite,
                                                 bias: tileBias)
+                            } else {
+                                gemmMicrokernel8Rows(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, rowStride: lda,
+                                                     stepStride: 1, panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
+                                                     overwrite: overwrite, bias: tileBias)
                             }
                             tileRow += tileRows
                         }

@@ -234,9 +234,10 @@ extension Kernels {
         }
     }
 
-    /// Writes one accumulated vector, vector `vector` of row `row` of a tile, to C as
-    /// `gemmWriteTile` writes it (stored, added to `bias`, or added to C), without passing it
-    /// through memory first.
+    /// Writes one accumulated vector, vector `vector` of row `row` of a tile, to C: stored
+    /// when `overwrite` (added to the row `bias` when there is one), added to C otherwise.
+    /// The kernels call it straight from their registers for a whole tile; `gemmWriteTile`
+    /// calls it for the full-width rows of a tile that went through memory.
     @inline(__always)
     static func gemmWriteVector<V: SIMD>(
         _ value: V, _ c: UnsafeMutablePointer<V.Scalar>, row: Int, vector: Int, ldc: Int, overwrite: Bool,
@@ -264,16 +265,8 @@ extension Kernels {
         let width = V.scalarCount
         if columns == vectorsPerRow * width {
             for i in 0..<rows {
-                let row = c + i * ldc
                 for j in 0..<vectorsPerRow {
-                    let value = tile[i * vectorsPerRow + j]
-                    if !overwrite {
-                        (load(V.self, row + j * width) + value).store(to: row + j * width)
-                    } else if let bias {
-                        (load(V.self, bias + j * width) + value).store(to: row + j * width)
-                    } else {
-                        value.store(to: row + j * width)
-                    }
+                    gemmWriteVector(tile[i * vectorsPerRow + j], c, row: i, vector: j, ldc: ldc, overwrite: overwrite, bias: bias)
                 }
             }
             return
