@@ -13,6 +13,9 @@ struct GemmShape {
     /// Through `Tensor<Float>.matmul` (a generic call from this client module) rather than
     /// `Kernels.gemm`, to show the generic path runs the same specialized code.
     var throughTensor = false
+    /// Through `Kernels.gemmPrepacked` with B packed once beforehand, as a recurrent layer
+    /// multiplies its states by `W_hh` at every step.
+    var prepacked = false
 
     var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
     var label: String {
@@ -36,6 +39,14 @@ struct GemmShape {
         GemmShape(name: "rnn-16x32x128-nt", transposeA: false, transposeB: true, m: 16, n: 128, k: 32),
         GemmShape(name: "rnn-16x32x128-bwd-dx", transposeA: false, transposeB: true, m: 16, n: 32, k: 128),
         GemmShape(name: "rnn-16x32x128-bwd-dw", transposeA: true, transposeB: false, m: 32, n: 128, k: 16),
+        // The recurrent step against a prepacked W_hh: lstm-medium (W_hh 1 MB) and lstm-large
+        // (W_hh 4 MB, more than a core's L2 on most CPUs).
+        GemmShape(name: "step-64x256x1024", transposeA: false, transposeB: true, m: 64, n: 1024, k: 256, prepacked: true),
+        GemmShape(name: "step-32x512x2048", transposeA: false, transposeB: true, m: 32, n: 2048, k: 512, prepacked: true),
+        GemmShape(name: "step-32x512x512", transposeA: false, transposeB: true, m: 32, n: 512, k: 512, prepacked: true),
+        // The input projections of lstm-medium and lstm-large, all steps at once: X · W_ihᵀ.
+        GemmShape(name: "proj-6400x256x1024", transposeA: false, transposeB: true, m: 6400, n: 1024, k: 256),
+        GemmShape(name: "proj-3200x512x2048", transposeA: false, transposeB: true, m: 3200, n: 2048, k: 512),
     ]
 }
 
@@ -129,6 +140,19 @@ func benchmarkGemm(_ shape: GemmShape, threads: Int, reps: Int) -> KernelResult 
         milliseconds = medianMillisecondsBatched(reps: reps) {
             let product = withoutGradient { a.matmul(b) }
             blackHole(product)
+        }
+    } else if shape.prepacked {
+        var c = [Float](repeating: 0, count: shape.m * shape.n)
+        let packedB = b.withUnsafeBufferPointer {
+            GemmPackedB($0.baseAddress!, ldb: bShape[1], transposed: shape.transposeB, k: shape.k, n: shape.n)
+        }
+        milliseconds = a.withUnsafeBufferPointer { aBuffer in
+            c.withUnsafeMutableBufferPointer { cBuffer in
+                medianMillisecondsBatched(reps: reps) {
+                    Kernels.gemmPrepacked(transposeA: shape.transposeA, m: shape.m, aBuffer.baseAddress!, lda: aShape[1],
+                                          packedB, cBuffer.baseAddress!, ldc: shape.n, accumulate: false, threads: threads)
+                }
+            }
         }
     } else {
         var c = [Float](repeating: 0, count: shape.m * shape.n)

@@ -90,10 +90,13 @@ extension Kernels {
     static let gemmParallelThreshold = 1 << 18
 
     /// The K blocking, the same on every path (so every path sums in the same order): at most
-    /// 256 steps for Float, 192 for Double, in nearly equal blocks.
+    /// 512 steps for Float, 192 for Double, in nearly equal blocks. A Float panel of B on the
+    /// 8 x 2V tile (64 KB at 512 steps) streams from L2 rather than sitting in L1; the
+    /// microkernel needs only two of its vectors per 16 FMAs, and the deeper block halves the
+    /// passes over C (each block after the first reads C back and adds to it).
     @inline(__always)
     static func gemmDepthBlock<S: TensorScalar>(_ k: Int, _: S.Type) -> Int {
-        gemmBlockSize(max(k, 1), limit: MemoryLayout<S>.size == 4 ? 256 : 192, granularity: 1)
+        gemmBlockSize(max(k, 1), limit: MemoryLayout<S>.size == 4 ? 512 : 192, granularity: 1)
     }
 
     /// Splits C into a fixed partition of column blocks (or row blocks, when C has more
@@ -273,7 +276,7 @@ extension Kernels {
 /// in effect when it is made (column blocks, then K blocks, then panels of that path's NR
 /// columns), and products with it run on that path, so `gemmPrepacked` computes bitwise the
 /// same result as `gemm` with the same operands.
-final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
+package final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
     let k: Int, n: Int
     let kBlock: Int, nBlock: Int
     /// The SIMD path the panels are laid out for, its microkernel tile and panel width.
@@ -285,7 +288,7 @@ final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
     let offsets: [[Int]]
 
     /// Packs op(B): `B` stored `[K, N]` with row stride `ldb`, or `[N, K]` when `transposed`.
-    init(_ b: UnsafePointer<S>, ldb: Int, transposed: Bool, k: Int, n: Int) {
+    package init(_ b: UnsafePointer<S>, ldb: Int, transposed: Bool, k: Int, n: Int) {
         self.k = k
         self.n = n
         path = InstructionSet.current
@@ -350,7 +353,7 @@ extension Kernels {
     /// `C[M, N] = op(A) · op(B)` (or `+=`) with op(B) already packed: the same arithmetic,
     /// thread split and results as `gemm`, without packing B again. Runs on the path `b` was
     /// packed for.
-    static func gemmPrepacked<S: TensorScalar>(
+    package static func gemmPrepacked<S: TensorScalar>(
         transposeA: Bool, m: Int, _ a: UnsafePointer<S>, lda: Int, _ b: GemmPackedB<S>,
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil, threads: Int = Threads.count
     ) {

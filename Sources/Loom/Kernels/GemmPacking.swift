@@ -23,30 +23,44 @@ extension Kernels {
         var panelStart = 0
         if transposed && rows >= tileRows {
             // op(A)[i, p] = A[p, i]: every full panel's elements of step p are contiguous in
-            // stored row p. Read each stored row once across the block (contiguous, so the
-            // prefetcher follows), handing each panel its part.
+            // stored row p. Fill the panels one after another, each front to back (a panel
+            // is `tileRows * kc` elements, so writing all panels' step p together would
+            // scatter stores a panel's size apart, all into the same cache sets). For Float,
+            // two panels at a time, so that each 64-byte line of A is read once.
             let fullPanels = rows / tileRows, panelStride = tileRows * kc
-            for p in 0..<kc {
-                let row = a + p * lda
-                var out = packed + p * tileRows
+            var blockStart = 0
+            while blockStart < kc {
+                let steps = blockStart..<min(kc, blockStart + 16)
+                var q = 0
                 if tileRows == 8 && S.self == Float.self {
-                    let row = rebound(row, Float.self)
-                    for q in 0..<fullPanels {
-                        load(SIMD8<Float>.self, row + q * 8).store(to: rebound(out, Float.self))
-                        out += panelStride
-                    }
-                } else if tileRows == 8 && S.self == Double.self {
-                    let row = rebound(row, Double.self)
-                    for q in 0..<fullPanels {
-                        load(SIMD8<Double>.self, row + q * 8).store(to: rebound(out, Double.self))
-                        out += panelStride
-                    }
-                } else {
-                    for q in 0..<fullPanels {
-                        out.update(from: row + q * tileRows, count: tileRows)
-                        out += panelStride
+                    let packed = rebound(packed, Float.self)
+                    while q + 2 <= fullPanels {
+                        let row = rebound(a + q * 8, Float.self)
+                        let first = packed + q * panelStride, second = first + panelStride
+                        for p in steps {
+                            let v = load(SIMD16<Float>.self, row + p * lda)
+                            v.lowHalf.store(to: first + p * 8)
+                            v.highHalf.store(to: second + p * 8)
+                        }
+                        q += 2
                     }
                 }
+                while q < fullPanels {
+                    let row = a + q * tileRows, out = packed + q * panelStride
+                    if tileRows == 8 && S.self == Float.self {
+                        for p in steps {
+                            load(SIMD8<Float>.self, rebound(row + p * lda, Float.self)).store(to: rebound(out + p * 8, Float.self))
+                        }
+                    } else if tileRows == 8 && S.self == Double.self {
+                        for p in steps {
+                            load(SIMD8<Double>.self, rebound(row + p * lda, Double.self)).store(to: rebound(out + p * 8, Double.self))
+                        }
+                    } else {
+                        for p in steps { (out + p * tileRows).update(from: row + p * lda, count: tileRows) }
+                    }
+                    q += 1
+                }
+                blockStart = steps.upperBound
             }
             panelStart = fullPanels * tileRows
             target = packed + fullPanels * panelStride

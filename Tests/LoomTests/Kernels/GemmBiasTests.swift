@@ -49,7 +49,7 @@ import Testing
 
     @Test(arguments: InstructionSet.allCases)
     func biasIsTheBitsOfFillingThenAccumulating(path: InstructionSet) {
-        // Tails of every tile width, several K blocks (> 256), thin shapes (m, n or k = 1),
+        // Tails of every tile width, several K blocks (> 512), thin shapes (m, n or k = 1),
         // an empty shared dimension, and shapes split over threads by columns and by rows.
         let shapes: [(Int, Int, Int)] = [(1, 1, 1), (1, 40, 70), (33, 1, 9), (7, 17, 1), (13, 33, 5), (3, 5, 0),
                                          (32, 512, 128), (5, 40, 600), (300, 20, 70)]

@@ -131,11 +131,11 @@ private func checkGemm<S: TensorScalar>(
         #expect(failures.isEmpty, "\(failures.prefix(5))")
     }
 
-    /// Shapes past the cache blocks: several K blocks (k > 256), several row blocks
+    /// Shapes past the cache blocks: several K blocks (k > 512), several row blocks
     /// (m > 144), several column blocks (n > 4096), and tight strides.
     @Test func crossesTheCacheBlocks() {
         var failures: [String] = []
-        let cases: [(m: Int, n: Int, k: Int)] = [(13, 9, 300), (150, 7, 3), (1, 4100, 2), (3, 17, 520)]
+        let cases: [(m: Int, n: Int, k: Int)] = [(13, 9, 1100), (150, 7, 3), (1, 4100, 2), (3, 17, 520)]
         var seed: UInt64 = 5000
         for shape in cases {
             for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
@@ -169,7 +169,7 @@ private func checkGemm<S: TensorScalar>(
     /// The same product with 1, 2 and 3 threads, split by columns and by rows, with several
     /// K blocks: the results must be bitwise identical.
     @Test func resultsAreBitwiseIdenticalForAnyThreadCount() {
-        let cases: [(m: Int, n: Int, k: Int)] = [(12, 80, 300), (100, 30, 90)]
+        let cases: [(m: Int, n: Int, k: Int)] = [(12, 80, 600), (100, 30, 90)]
         for shape in cases {
             for (transposeA, transposeB) in [(false, false), (true, true)] {
                 var generator = RandomGenerator(seed: UInt64(shape.m * 7 + shape.n))

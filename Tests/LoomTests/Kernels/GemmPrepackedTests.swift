@@ -28,7 +28,7 @@ import Testing
 
     @Test(arguments: [false, true], [false, true])
     func matchesGemmBitwiseInFloat(transposeA: Bool, transposeB: Bool) {
-        // Tails of every width, 1x1, k = 1, several K blocks (> 256), and sizes that split
+        // Tails of every width, 1x1, k = 1, several K blocks (> 512), and sizes that split
         // over threads by columns (n wide) and by rows (m tall).
         let shapes: [(Int, Int, Int)] = [(1, 1, 1), (7, 17, 1), (13, 33, 5), (32, 512, 128), (5, 40, 600), (300, 20, 70)]
         for (m, n, k) in shapes {

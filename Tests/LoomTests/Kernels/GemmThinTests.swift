@@ -34,7 +34,7 @@ import Testing
     func thinProductsGiveTheBlockedBits(transposeA: Bool, transposeB: Bool) {
         var failures: [String] = []
         var seed: UInt64 = 40
-        // One row, one column, one step; depths across several K blocks (256 Float, 192 Double).
+        // One row, one column, one step; depths across several K blocks (512 Float, 192 Double).
         let shapes = [(1, 37, 5), (1, 70, 600), (1, 1, 513), (29, 1, 300), (9, 1, 7), (31, 45, 1), (1, 20, 1), (8, 1, 1000)]
         for (m, n, k) in shapes {
             for accumulate in [false, true] {
