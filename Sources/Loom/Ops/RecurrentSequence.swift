@@ -136,9 +136,13 @@ package func recurrentSequence<Scalar>(
     let statesValue = Tensor<Scalar>(shape: [stateBlock * directions.count]) { _ in }
     let outputValue = Tensor<Scalar>(shape: [outputCount]) { out in
         let output = out.baseAddress!
-        // Every row of the layout is a real step of every direction, so every element is
-        // written; otherwise the padding stays zero.
-        if layout.rowCount(plan) != rows { output.initialize(repeating: 0, count: outputCount) }
+        // Every real step's row is written by every direction below; the padding rows (past
+        // a sequence's length) are zero.
+        if layout.rowCount(plan) != rows {
+            var isStep = [Bool](repeating: false, count: layout.rowCount(plan))
+            for offset in placements[0] { isStep[offset / width] = true }
+            for row in isStep.indices where !isStep[row] { (output + row * width).initialize(repeating: 0, count: width) }
+        }
         runDirections(directions.count) { d, threads in
             recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], output: output, placement: placements[d],
                              states: statesValue.storage.base + d * stateBlock, threads: threads)
