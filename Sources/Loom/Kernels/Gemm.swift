@@ -212,7 +212,7 @@ extension Kernels {
 
     /// The single-threaded blocked product (Goto's loop order): for each block of columns of
     /// C (≤ 4096), for each block of the shared dimension (`gemmDepthBlock`, so a packed panel
-    /// of B stays in L1), pack that block of B, then for each block of rows (≤ 144 for Float,
+    /// of B stays in L1 or L2), pack that block of B, then for each block of rows (≤ 144 for Float,
     /// so the packed A block stays in L2), pack it and run the microkernel over all tiles.
     /// For a given element of C the sum runs over the K blocks in order, and within a block
     /// over its steps in order: the result depends only on K, never on M, N, the threads or

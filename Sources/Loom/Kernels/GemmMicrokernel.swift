@@ -138,8 +138,8 @@ extension Kernels {
         }
     }
 
-    /// The 8 x 2V tile: two vectors of B per step, so a panel of B (`kc` x 2V) stays in the
-    /// L1 cache while the rows of A stream past it.
+    /// The 8 x 2V tile: only two vectors of B per 16 FMAs, so a panel of B (`kc` x 2V, up to
+    /// 64 KB for Float) is read fast enough from L1 or L2 while the rows of A stream past it.
     @inline(never)
     static func gemmMicrokernel8x2<V: SIMD>(
         _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,

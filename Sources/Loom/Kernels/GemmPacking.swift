@@ -23,10 +23,11 @@ extension Kernels {
         var panelStart = 0
         if transposed && rows >= tileRows {
             // op(A)[i, p] = A[p, i]: every full panel's elements of step p are contiguous in
-            // stored row p. Fill the panels one after another, each front to back (a panel
-            // is `tileRows * kc` elements, so writing all panels' step p together would
-            // scatter stores a panel's size apart, all into the same cache sets). For Float,
-            // two panels at a time, so that each 64-byte line of A is read once.
+            // stored row p. For each block of 16 steps, fill the panels one after another
+            // (a panel is `tileRows * kc` elements, so writing all panels' step p together
+            // would scatter the stores a panel's size apart, all into the same cache sets;
+            // 16 steps keep the 16 stored rows' reads streaming). For Float, two panels at a
+            // time, so that each 64-byte line of A is read once.
             let fullPanels = rows / tileRows, panelStride = tileRows * kc
             var blockStart = 0
             while blockStart < kc {
