@@ -93,14 +93,15 @@ package enum RecurrentKernels {
         }
     }
 
-    /// LSTM backward for one row. `dh` is the total gradient reaching this step's `h`, `dc`
-    /// (in/out) the gradient reaching its `c` on entry and the gradient for `cPrev` on exit.
+    /// LSTM backward for one row. `dh + dy` is the total gradient reaching this step's `h`
+    /// (`dh` from the later steps, `dy`, when given, from the layer's output), `dc` (in/out)
+    /// the gradient reaching its `c` on entry and the gradient for `cPrev` on exit.
     /// Writes the gradient of the gate pre-activations `[di | df | dg | do]` to `dGates`.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
     package static func lstmBackward<S: TensorScalar>(
-        hidden: Int, dh: UnsafePointer<S>, dc: UnsafeMutablePointer<S>, savedGates: UnsafePointer<S>,
+        hidden: Int, dh: UnsafePointer<S>, dy: UnsafePointer<S>? = nil, dc: UnsafeMutablePointer<S>, savedGates: UnsafePointer<S>,
         savedTanhC: UnsafePointer<S>, cPrev: UnsafePointer<S>, dGates: UnsafeMutablePointer<S>
     ) {
         typealias V = S.Vector
@@ -111,7 +112,8 @@ package enum RecurrentKernels {
             let i = Kernels.load(V.self, savedGates + j), f = Kernels.load(V.self, savedGates + hidden + j)
             let g = Kernels.load(V.self, savedGates + 2 * hidden + j), o = Kernels.load(V.self, savedGates + 3 * hidden + j)
             let tc = Kernels.load(V.self, savedTanhC + j)
-            let dhv = Kernels.load(V.self, dh + j)
+            var dhv = Kernels.load(V.self, dh + j)
+            if let dy { dhv += Kernels.load(V.self, dy + j) }
             var dcTotal = Kernels.load(V.self, dc + j)
             dcTotal.multiplyAdd(dhv * o, one - tc * tc)
             (dcTotal * g * i * (one - i)).store(to: dGates + j)
@@ -127,6 +129,7 @@ package enum RecurrentKernels {
                 let t = buffer.baseAddress!
                 let (pdh, pdc, pg, ptc, pc, og) = (t, t + w, t + 2 * w, t + 6 * w, t + 7 * w, t + 8 * w)
                 Kernels.padTail(dh, blocks: 1, hidden: hidden, from: j, width: w, into: pdh)
+                if let dy { for u in 0..<(hidden - j) { pdh[u] += dy[j + u] } }
                 Kernels.padTail(dc, blocks: 1, hidden: hidden, from: j, width: w, into: pdc)
                 Kernels.padTail(savedGates, blocks: 4, hidden: hidden, from: j, width: w, into: pg)
                 Kernels.padTail(savedTanhC, blocks: 1, hidden: hidden, from: j, width: w, into: ptc)
@@ -193,7 +196,8 @@ package enum RecurrentKernels {
         }
     }
 
-    /// GRU backward for one row. Writes the gradients of the hidden-side pre-activations
+    /// GRU backward for one row, for the gradient `dh + dy` reaching its `h` (`dy`, when given,
+    /// from the layer's output). Writes the gradients of the hidden-side pre-activations
     /// `[dr | dz | r ⊙ dn]` to `dHGates` and the input side's `dn` to `dNInput` (the
     /// input side's `dr`, `dz` equal the hidden side's), and the direct part `z ⊙ dh` of the
     /// gradient for `hPrev` to `dhPrev`.
@@ -201,7 +205,7 @@ package enum RecurrentKernels {
     @_specialize(where S == Double)
     @inlinable
     package static func gruBackward<S: TensorScalar>(
-        hidden: Int, dh: UnsafePointer<S>, saved: UnsafePointer<S>, hPrev: UnsafePointer<S>,
+        hidden: Int, dh: UnsafePointer<S>, dy: UnsafePointer<S>? = nil, saved: UnsafePointer<S>, hPrev: UnsafePointer<S>,
         dNInput: UnsafeMutablePointer<S>, dHGates: UnsafeMutablePointer<S>, dhPrev: UnsafeMutablePointer<S>
     ) {
         typealias V = S.Vector
@@ -211,7 +215,8 @@ package enum RecurrentKernels {
         while j + w <= hidden {
             let r = Kernels.load(V.self, saved + j), z = Kernels.load(V.self, saved + hidden + j)
             let n = Kernels.load(V.self, saved + 2 * hidden + j), hn = Kernels.load(V.self, saved + 3 * hidden + j)
-            let dhv = Kernels.load(V.self, dh + j)
+            var dhv = Kernels.load(V.self, dh + j)
+            if let dy { dhv += Kernels.load(V.self, dy + j) }
             let dnPre = dhv * (one - z) * (one - n * n)
             let drPre = dnPre * hn * r * (one - r)
             let dzPre = dhv * (Kernels.load(V.self, hPrev + j) - n) * z * (one - z)
@@ -226,6 +231,7 @@ package enum RecurrentKernels {
                 let t = buffer.baseAddress!
                 let (pdh, ps, php, on, og, odh) = (t, t + w, t + 5 * w, t + 6 * w, t + 7 * w, t + 10 * w)
                 Kernels.padTail(dh, blocks: 1, hidden: hidden, from: j, width: w, into: pdh)
+                if let dy { for u in 0..<(hidden - j) { pdh[u] += dy[j + u] } }
                 Kernels.padTail(saved, blocks: 4, hidden: hidden, from: j, width: w, into: ps)
                 Kernels.padTail(hPrev, blocks: 1, hidden: hidden, from: j, width: w, into: php)
                 gruBackward(hidden: w, dh: pdh, saved: ps, hPrev: php, dNInput: on, dHGates: og, dhPrev: odh)
@@ -270,15 +276,18 @@ package enum RecurrentKernels {
     }
 
     /// RNN backward for one row from the step's output `h`: the pre-activation gradient
-    /// `dh ⊙ (1 - h²)` (tanh) or `dh ⊙ [h > 0]` (ReLU).
+    /// `g ⊙ (1 - h²)` (tanh) or `g ⊙ [h > 0]` (ReLU) for `g = dh + dy` (`dy`, when given, from
+    /// the layer's output).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
     package static func rnnBackward<S: TensorScalar>(
-        hidden: Int, relu: Bool, dh: UnsafePointer<S>, h: UnsafePointer<S>, dGates: UnsafeMutablePointer<S>
+        hidden: Int, relu: Bool, dh: UnsafePointer<S>, dy: UnsafePointer<S>? = nil, h: UnsafePointer<S>,
+        dGates: UnsafeMutablePointer<S>
     ) {
         for j in 0..<hidden {
-            dGates[j] = relu ? (h[j] > 0 ? dh[j] : 0) : dh[j] * (1 - h[j] * h[j])
+            let total = dy.map { dh[j] + $0[j] } ?? dh[j]
+            dGates[j] = relu ? (h[j] > 0 ? total : 0) : total * (1 - h[j] * h[j])
         }
     }
 }

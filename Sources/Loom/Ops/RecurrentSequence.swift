@@ -426,19 +426,18 @@ private func recurrentBackward<Scalar>(
         let active = plan.batchSizes[t], base = plan.offsets[t]
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
-            let dhRow = dh + r * hidden
-            if let dy { Kernels.accumulate(dy + placement[row], into: dhRow, count: hidden) }
+            let dhRow = dh + r * hidden, dyRow = dy.map { $0 + placement[row] }
             switch mode {
             case .lstm:
-                RecurrentKernels.lstmBackward(hidden: hidden, dh: dhRow, dc: dc + r * hidden,
+                RecurrentKernels.lstmBackward(hidden: hidden, dh: dhRow, dy: dyRow, dc: dc + r * hidden,
                                               savedGates: savedGates + row * gates, savedTanhC: savedTanhC! + row * hidden,
                                               cPrev: savedCPrev! + row * hidden, dGates: dHGates + gateRow(row) * gates)
             case .gru:
-                RecurrentKernels.gruBackward(hidden: hidden, dh: dhRow, saved: savedGates + row * 4 * hidden,
+                RecurrentKernels.gruBackward(hidden: hidden, dh: dhRow, dy: dyRow, saved: savedGates + row * 4 * hidden,
                                              hPrev: savedHPrev + gateRow(row) * hidden, dNInput: dNInput! + row * hidden,
                                              dHGates: dHGates + gateRow(row) * gates, dhPrev: dhRow)
             case .rnnTanh, .rnnRelu:
-                RecurrentKernels.rnnBackward(hidden: hidden, relu: mode == .rnnRelu, dh: dhRow, h: y + placement[row],
+                RecurrentKernels.rnnBackward(hidden: hidden, relu: mode == .rnnRelu, dh: dhRow, dy: dyRow, h: y + placement[row],
                                              dGates: dHGates + gateRow(row) * gates)
             }
         }

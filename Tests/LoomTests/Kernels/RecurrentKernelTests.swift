@@ -67,4 +67,57 @@ import Testing
             #expect(rnn([x[j]], [hg[j]], [bias[j]], hidden: 1)[0] == rnnRow[j], "unit \(j) of \(hidden)")
         }
     }
+
+    /// The gradient from the layer's output, passed as `dy`, is added to `dh` exactly as if the
+    /// caller had added it first: the same bits, in the vector body and the partial tail.
+    @Test(arguments: hiddenSizes) func backwardAddsTheOutputGradientToTheStateGradient(hidden: Int) {
+        var generator = RandomGenerator(seed: UInt64(200 + hidden))
+        let dh = randomRow(hidden, &generator), dy = randomRow(hidden, &generator)
+        let sum = zip(dh, dy).map { $0 + $1 }
+        // Saved activations in (0, 1), as gates and tanh values are.
+        let saved = randomRow(4 * hidden, &generator, scale: 1).map { abs($0) }
+        let tanhC = randomRow(hidden, &generator, scale: 1), cPrev = randomRow(hidden, &generator)
+        let dcIn = randomRow(hidden, &generator)
+
+        func lstm(_ dh: [Float], _ dy: [Float]?) -> [Float] {
+            var dc = dcIn, dGates = [Float](repeating: 0, count: 4 * hidden)
+            dy.withOptionalPointer { dy in
+                RecurrentKernels.lstmBackward(hidden: hidden, dh: dh, dy: dy, dc: &dc, savedGates: saved, savedTanhC: tanhC,
+                                              cPrev: cPrev, dGates: &dGates)
+            }
+            return dGates + dc
+        }
+        func gru(_ dh: [Float], _ dy: [Float]?) -> [Float] {
+            var dNInput = [Float](repeating: 0, count: hidden), dHGates = [Float](repeating: 0, count: 3 * hidden)
+            var dhPrev = [Float](repeating: 0, count: hidden)
+            dy.withOptionalPointer { dy in
+                RecurrentKernels.gruBackward(hidden: hidden, dh: dh, dy: dy, saved: saved, hPrev: cPrev, dNInput: &dNInput,
+                                             dHGates: &dHGates, dhPrev: &dhPrev)
+            }
+            return dNInput + dHGates + dhPrev
+        }
+        func rnn(_ dh: [Float], _ dy: [Float]?, relu: Bool) -> [Float] {
+            var dGates = [Float](repeating: 0, count: hidden)
+            dy.withOptionalPointer { dy in
+                RecurrentKernels.rnnBackward(hidden: hidden, relu: relu, dh: dh, dy: dy, h: tanhC, dGates: &dGates)
+            }
+            return dGates
+        }
+        #expect(lstm(dh, dy) == lstm(sum, nil))
+        #expect(gru(dh, dy) == gru(sum, nil))
+        #expect(rnn(dh, dy, relu: false) == rnn(sum, nil, relu: false))
+        #expect(rnn(dh, dy, relu: true) == rnn(sum, nil, relu: true))
+        // And the gradient does change with dy (the comparison above is not vacuous).
+        #expect(lstm(dh, dy) != lstm(dh, nil))
+    }
+}
+
+private extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to the array's elements, or with `nil`.
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let array): array.withUnsafeBufferPointer { body($0.baseAddress!) }
+        case .none: body(nil)
+        }
+    }
 }
