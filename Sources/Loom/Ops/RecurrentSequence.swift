@@ -138,10 +138,13 @@ package func recurrentSequence<Scalar>(
         let output = out.baseAddress!
         // Every real step's row is written by every direction below; the padding rows (past
         // a sequence's length) are zero.
-        if layout.rowCount(plan) != rows {
-            var isStep = [Bool](repeating: false, count: layout.rowCount(plan))
-            for offset in placements[0] { isStep[offset / width] = true }
-            for row in isStep.indices where !isStep[row] { (output + row * width).initialize(repeating: 0, count: width) }
+        if case .padded(let time, let batchFirst) = layout {
+            for (b, length) in plan.lengths.enumerated() where length < time {
+                for position in length..<time {
+                    let row = plan.paddedRow(sequence: b, position: position, time: time, batchFirst: batchFirst)
+                    (output + row * width).initialize(repeating: 0, count: width)
+                }
+            }
         }
         runDirections(directions.count) { d, threads in
             recurrentForward(mode, directions[d], plan: plan, saved: saved?[d], output: output, placement: placements[d],

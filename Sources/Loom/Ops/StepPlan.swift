@@ -50,10 +50,17 @@ package struct StepPlan: Sendable, Equatable {
             for rank in 0..<size {
                 let b = order[rank]
                 let position = reversed ? lengths[b] - 1 - t : t
-                rows[offsets[t] + rank] = batchFirst ? b * time + position : position * batch + b
+                rows[offsets[t] + rank] = paddedRow(sequence: b, position: position, time: time, batchFirst: batchFirst)
             }
         }
         return rows
+    }
+
+    /// The row of a padded batch flattened to `[batch·time, ...]` (`batchFirst`) or
+    /// `[time·batch, ...]` that holds position `position` of sequence `b`.
+    @inline(__always)
+    package func paddedRow(sequence b: Int, position: Int, time: Int, batchFirst: Bool) -> Int {
+        batchFirst ? b * time + position : position * batch + b
     }
 
     /// The inverse of `paddedRows`: for each padded position, its packed row, or
