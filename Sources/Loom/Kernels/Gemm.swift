@@ -9,13 +9,17 @@ extension Kernels {
     /// when `transposeB`). `lda`, `ldb`, `ldc` are the row strides of the stored matrices.
     /// When `accumulate` is false, `C` need not be initialized, and `bias` (N values), when
     /// given, is added to every row: `C = bias + op(A) · op(B)`, the same bits as filling C with
-    /// the bias and accumulating, without the pass that fills it. Uses up to `Threads.count`
+    /// the bias and accumulating, without the pass that fills it. With `rowSumsOfA` (M values),
+    /// also writes the sum of each row of op(A), `0 + op(A)[i, 0] + op(A)[i, 1] + ...` in that
+    /// order, taken while A is packed: for a weight gradient `dW = gᵀ · x` these are the bias's
+    /// gradient `Σ_rows g`, with no pass of its own over `g`. Uses up to `Threads.count`
     /// threads for large products; the result is bitwise the same for every thread count.
     @inlinable
     package static func gemm<S: TensorScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
-        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil,
+        rowSumsOfA: UnsafeMutablePointer<S>? = nil
     ) {
         // Hand the work to concrete, already-specialized code in the Loom module: the check
         // on the type folds away wherever `gemm` is specialized, and the fast path never
@@ -26,6 +30,7 @@ extension Kernels {
                       UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb,
                       UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc,
                       accumulate: accumulate, bias: bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Float.self) },
+                      rowSumsOfA: rowSumsOfA.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) },
                       threads: Threads.count)
         } else if S.self == Double.self {
             gemmDouble(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -33,10 +38,12 @@ extension Kernels {
                        UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb: ldb,
                        UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc: ldc,
                        accumulate: accumulate, bias: bias.map { UnsafeRawPointer($0).assumingMemoryBound(to: Double.self) },
+                       rowSumsOfA: rowSumsOfA.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) },
                        threads: Threads.count)
         } else {
             gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                         a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: Threads.count)
+                         a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: rowSumsOfA,
+                         threads: Threads.count)
         }
     }
 
@@ -68,10 +75,12 @@ extension Kernels {
     static func gemmFloat(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-        _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil, threads: Int
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Float>? = nil,
+        rowSumsOfA: UnsafeMutablePointer<Float>? = nil, threads: Int
     ) {
         gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: rowSumsOfA,
+                     threads: threads)
     }
 
     /// `gemm` for `Double`, with an explicit thread count.
@@ -79,10 +88,12 @@ extension Kernels {
     static func gemmDouble(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Double>, lda: Int, _ b: UnsafePointer<Double>, ldb: Int,
-        _ c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Double>? = nil, threads: Int
+        _ c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Double>? = nil,
+        rowSumsOfA: UnsafeMutablePointer<Double>? = nil, threads: Int
     ) {
         gemmParallel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                     a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: rowSumsOfA,
+                     threads: threads)
     }
 
     /// Products with fewer multiply-adds than this run on one thread: below it, waking a
@@ -107,9 +118,11 @@ extension Kernels {
     static func gemmParallel<S: TensorScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
-        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil, threads: Int
+        _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil,
+        rowSumsOfA: UnsafeMutablePointer<S>? = nil, threads: Int
     ) {
         if gemmIsThin(m: m, n: n, k: k) {
+            if let rowSumsOfA { sumRows(ofA: a, transposed: transposeA, m: m, k: k, lda: lda, into: rowSumsOfA) }
             if let bias, !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
             gemmThin(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb,
                      c, ldc: ldc, accumulate: accumulate || bias != nil)
@@ -118,37 +131,37 @@ extension Kernels {
         let path = InstructionSet.current, tile = gemmTile(path)
         if S.self == Float.self {
             let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))
-            let bias = bias.map { rebound($0, Float.self) }
+            let bias = bias.map { rebound($0, Float.self) }, sums = rowSumsOfA.map { rebound($0, Float.self) }
             switch path {
             case .avx512:
                 gemmParallel(SIMD16<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             case .avx2:
                 gemmParallel(SIMD8<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             case .neon:
                 gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             case .generic:
                 gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             }
         } else {
             let (a, b, c) = (rebound(a, Double.self), rebound(b, Double.self), rebound(c, Double.self))
-            let bias = bias.map { rebound($0, Double.self) }
+            let bias = bias.map { rebound($0, Double.self) }, sums = rowSumsOfA.map { rebound($0, Double.self) }
             switch path {
             case .avx512:
                 gemmParallel(SIMD8<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             case .avx2:
                 gemmParallel(SIMD4<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             case .neon:
                 gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             case .generic:
                 gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, threads: threads)
+                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
             }
         }
     }
@@ -158,18 +171,20 @@ extension Kernels {
     static func gemmParallel<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>?, threads: Int
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>?,
+        rowSumsOfA: UnsafeMutablePointer<V.Scalar>? = nil, threads: Int
     ) where V.Scalar: TensorScalar {
-        if m <= 0 || n <= 0 { return }
-        if k <= 0 {
-            if !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
+        if m <= 0 { return }
+        if n <= 0 || k <= 0 {
+            if let rowSumsOfA { sumRows(ofA: a, transposed: transposeA, m: m, k: k, lda: lda, into: rowSumsOfA) }
+            if n > 0 && !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
             return
         }
         let tileRows = tile.rows, tileColumns = tile.vectorsPerRow * V.scalarCount
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
             gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                       a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias)
+                       a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: rowSumsOfA)
             return
         }
         if columnTiles >= rowTiles {
@@ -179,7 +194,8 @@ extension Kernels {
                 gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB,
                            m: m, n: columns.count, k: k,
                            a, lda: lda, transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
-                           c + columns.lowerBound, ldc: ldc, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound })
+                           c + columns.lowerBound, ldc: ldc, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound },
+                           rowSumsOfA: part == 0 ? rowSumsOfA : nil)
             }
         } else {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
@@ -188,7 +204,8 @@ extension Kernels {
                 gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB,
                            m: rows.count, n: n, k: k,
                            transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b, ldb: ldb,
-                           c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate, bias: bias)
+                           c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate, bias: bias,
+                           rowSumsOfA: rowSumsOfA.map { $0 + rows.lowerBound })
             }
         }
     }
@@ -198,6 +215,17 @@ extension Kernels {
     static func fillRows<S: TensorScalar>(m: Int, n: Int, _ c: UnsafeMutablePointer<S>, ldc: Int, with bias: UnsafePointer<S>?) {
         for i in 0..<m {
             if let bias { (c + i * ldc).update(from: bias, count: n) } else { (c + i * ldc).update(repeating: 0, count: n) }
+        }
+    }
+
+    /// The sums of the rows of op(A) (`[M, K]`), each `0 + op(A)[i, 0] + op(A)[i, 1] + ...` in
+    /// that order: what `gemm` computes with `rowSumsOfA` where it packs nothing.
+    static func sumRows<S: TensorScalar>(ofA a: UnsafePointer<S>, transposed: Bool, m: Int, k: Int, lda: Int,
+                                         into sums: UnsafeMutablePointer<S>) {
+        sums.update(repeating: 0, count: m)
+        for p in 0..<k {
+            if transposed { accumulate(a + p * lda, into: sums, count: m) }
+            else { for i in 0..<m { sums[i] += a[i * lda + p] } }
         }
     }
 
@@ -216,11 +244,12 @@ extension Kernels {
     /// so the packed A block stays in L2), pack it and run the microkernel over all tiles.
     /// For a given element of C the sum runs over the K blocks in order, and within a block
     /// over its steps in order: the result depends only on K, never on M, N, the threads or
-    /// the path.
+    /// the path. `rowSumsOfA` are summed as the first block of columns packs A.
     static func gemmSerial<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>? = nil
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>? = nil,
+        rowSumsOfA: UnsafeMutablePointer<V.Scalar>? = nil
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
         let tileRows = tile.rows, tileColumns = tile.vectorsPerRow * V.scalarCount
@@ -230,6 +259,7 @@ extension Kernels {
         let nBlock = gemmBlockSize(n, limit: 4096, granularity: tileColumns)
         let packedA = ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
         let packedB = ScratchMemory.buffer(.packedB, count: nBlock * kBlock, of: S.self)
+        rowSumsOfA?.update(repeating: 0, count: m)
 
         var columnStart = 0
         while columnStart < n {
@@ -245,7 +275,8 @@ extension Kernels {
                 while rowStart < m {
                     let rows = min(mBlock, m - rowStart)
                     gemmPackA(transposeA ? a + depthStart * lda + rowStart : a + rowStart * lda + depthStart,
-                              lda: lda, transposed: transposeA, rows: rows, kc: depth, tileRows: tileRows, into: packedA)
+                              lda: lda, transposed: transposeA, rows: rows, kc: depth, tileRows: tileRows, into: packedA,
+                              rowSums: columnStart == 0 ? rowSumsOfA.map { $0 + rowStart } : nil)
                     var tileColumn = 0
                     while tileColumn < columns {
                         let panelB = UnsafePointer(packedB + tileColumn * depth)

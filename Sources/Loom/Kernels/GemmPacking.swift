@@ -14,10 +14,15 @@ extension Kernels {
     /// or `Aᵀ` when `transposed`, with `A` stored row-major with row stride `lda`) into
     /// `packed` in panels of `tileRows` (6 or 8) rows, which holds
     /// `ceil(rows / tileRows) * tileRows * kc` elements.
+    ///
+    /// With `rowSums` (`rows` values), adds each row's `kc` elements to it, one step after
+    /// another in the order of p, as they are packed: packing the K blocks of a product in
+    /// turn into zeroed sums gives `0 + op(A)[i, 0] + op(A)[i, 1] + ...`, the bits of
+    /// `sumMiddleAxis` over the stored rows of a transposed A, without another pass over A.
     @inline(__always)
     static func gemmPackA<S: TensorScalar>(
         _ a: UnsafePointer<S>, lda: Int, transposed: Bool, rows: Int, kc: Int, tileRows: Int,
-        into packed: UnsafeMutablePointer<S>
+        into packed: UnsafeMutablePointer<S>, rowSums: UnsafeMutablePointer<S>? = nil
     ) {
         var target = packed
         var panelStart = 0
@@ -33,31 +38,48 @@ extension Kernels {
             while blockStart < kc {
                 let steps = blockStart..<min(kc, blockStart + 16)
                 var q = 0
+                // The sums of the panels' rows, when asked for, run in registers over each
+                // block of steps (the adds cost nothing next to the loads and stores).
                 if tileRows == 8 && S.self == Float.self {
-                    let packed = rebound(packed, Float.self)
+                    let packed = rebound(packed, Float.self), sums = rowSums.map { rebound($0, Float.self) }
                     while q + 2 <= fullPanels {
                         let row = rebound(a + q * 8, Float.self)
                         let first = packed + q * panelStride, second = first + panelStride
+                        var sum = sums.map { load(SIMD16<Float>.self, $0 + q * 8) } ?? .zero
                         for p in steps {
                             let v = load(SIMD16<Float>.self, row + p * lda)
                             v.lowHalf.store(to: first + p * 8)
                             v.highHalf.store(to: second + p * 8)
+                            sum += v
                         }
+                        if let sums { sum.store(to: sums + q * 8) }
                         q += 2
                     }
                 }
                 while q < fullPanels {
                     let row = a + q * tileRows, out = packed + q * panelStride
                     if tileRows == 8 && S.self == Float.self {
+                        let sums = rowSums.map { rebound($0 + q * 8, Float.self) }
+                        var sum = sums.map { load(SIMD8<Float>.self, $0) } ?? .zero
                         for p in steps {
-                            load(SIMD8<Float>.self, rebound(row + p * lda, Float.self)).store(to: rebound(out + p * 8, Float.self))
+                            let v = load(SIMD8<Float>.self, rebound(row + p * lda, Float.self))
+                            v.store(to: rebound(out + p * 8, Float.self))
+                            sum += v
                         }
+                        if let sums { sum.store(to: sums) }
                     } else if tileRows == 8 && S.self == Double.self {
+                        let sums = rowSums.map { rebound($0 + q * 8, Double.self) }
+                        var sum = sums.map { load(SIMD8<Double>.self, $0) } ?? .zero
                         for p in steps {
-                            load(SIMD8<Double>.self, rebound(row + p * lda, Double.self)).store(to: rebound(out + p * 8, Double.self))
+                            let v = load(SIMD8<Double>.self, rebound(row + p * lda, Double.self))
+                            v.store(to: rebound(out + p * 8, Double.self))
+                            sum += v
                         }
+                        if let sums { sum.store(to: sums) }
                     } else {
                         for p in steps { (out + p * tileRows).update(from: row + p * lda, count: tileRows) }
+                        if let rowSums { addPanelSums(out + steps.lowerBound * tileRows, steps: steps.count, tileRows: tileRows,
+                                                      rows: tileRows, into: rowSums + q * tileRows) }
                     }
                     q += 1
                 }
@@ -75,6 +97,7 @@ extension Kernels {
                     let row = source + p * lda, out = target + p * tileRows
                     for r in 0..<tileRows { out[r] = r < panelRows ? row[r] : 0 }
                 }
+                if let rowSums { addPanelSums(target, steps: kc, tileRows: tileRows, rows: panelRows, into: rowSums + panelStart) }
             } else {
                 let source = a + panelStart * lda
                 if panelRows == 6 && tileRows == 6 {
@@ -104,8 +127,22 @@ extension Kernels {
                     }
                 }
             }
+            if let rowSums, !transposed {
+                addPanelSums(target, steps: kc, tileRows: tileRows, rows: panelRows, into: rowSums + panelStart)
+            }
             target += tileRows * kc
             panelStart += tileRows
+        }
+    }
+
+    /// Adds to `sums[r]` the elements of row `r < rows` of a packed panel (`tileRows`
+    /// elements per step), over `steps` steps in order.
+    @inline(__always)
+    private static func addPanelSums<S: TensorScalar>(
+        _ panel: UnsafePointer<S>, steps: Int, tileRows: Int, rows: Int, into sums: UnsafeMutablePointer<S>
+    ) {
+        for p in 0..<steps {
+            for r in 0..<rows { sums[r] += panel[p * tileRows + r] }
         }
     }
 

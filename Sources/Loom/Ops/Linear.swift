@@ -43,19 +43,34 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
                                 out.baseAddress!, ldc: inFeatures, accumulate: false)
                 }
             }
-            if needW {
-                grads[1] = Tensor(shape: w.shape) { out in
-                    Kernels.gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows,
-                                 g.storage.base, lda: outFeatures, xValue.storage.base, ldb: inFeatures,
-                                 out.baseAddress!, ldc: inFeatures, accumulate: false)
-                }
-            }
-            if inputs.count == 3 {
-                grads.append(needB ? Tensor(shape: [outFeatures]) { out in
-                    Kernels.sumMiddleAxis(g.storage.base, outer: 1, length: rows, inner: outFeatures, out.baseAddress!)
-                } : nil)
-            }
+            let (dW, dB) = linearParameterGradients(g.storage.base, xValue.storage.base, rows: rows, outFeatures: outFeatures,
+                                                    inFeatures: inFeatures, weight: needW, bias: needB)
+            grads[1] = dW
+            if inputs.count == 3 { grads.append(dB) }
             return grads
         }
     }.traced(.linear, inputs)
+}
+
+/// The gradients of a linear map's weight and bias, each when asked for: `dW = gᵀ · x`
+/// (`[outFeatures, inFeatures]`) and `db = Σ_rows g` (`[outFeatures]`, summed in row order),
+/// from the output's gradient `g` (`[rows, outFeatures]`) and the input `x`
+/// (`[rows, inFeatures]`), both contiguous. With both, the bias's is summed as the weight's
+/// product packs `gᵀ`, so `g` is read once.
+func linearParameterGradients<Scalar: TensorScalar>(
+    _ g: UnsafePointer<Scalar>, _ x: UnsafePointer<Scalar>, rows: Int, outFeatures: Int, inFeatures: Int, weight: Bool, bias: Bool
+) -> (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) {
+    func weightGradient(biasInto sums: UnsafeMutablePointer<Scalar>?) -> Tensor<Scalar> {
+        Tensor(shape: [outFeatures, inFeatures]) { out in
+            Kernels.gemm(transposeA: true, transposeB: false, m: outFeatures, n: inFeatures, k: rows, g, lda: outFeatures,
+                         x, ldb: inFeatures, out.baseAddress!, ldc: inFeatures, accumulate: false, rowSumsOfA: sums)
+        }
+    }
+    guard bias else { return (weight ? weightGradient(biasInto: nil) : nil, nil) }
+    var dW: Tensor<Scalar>?
+    let dB = Tensor<Scalar>(shape: [outFeatures]) { sums in
+        if weight { dW = weightGradient(biasInto: sums.baseAddress!) }
+        else { Kernels.sumMiddleAxis(g, outer: 1, length: rows, inner: outFeatures, sums.baseAddress!) }
+    }
+    return (dW, dB)
 }

@@ -460,15 +460,10 @@ private func recurrentBackward<Scalar>(
         } : nil)
     }
     let weightIndex = lstm ? 3 : 2
-    grads.append(needs[weightIndex] ? Tensor(shape: [gates, hidden]) { out in
-        Kernels.gemm(transposeA: true, transposeB: false, m: gates, n: hidden, k: rows,
-                     dHGates, lda: gates, saved.hPrev.base, ldb: hidden, out.baseAddress!, ldc: hidden, accumulate: false)
-    } : nil)
-    if hasBias {
-        grads.append(needs[weightIndex + 1] ? Tensor(shape: [gates]) { out in
-            Kernels.sumMiddleAxis(dHGates, outer: 1, length: rows, inner: gates, out.baseAddress!)
-        } : nil)
-    }
+    let (dW, dB) = linearParameterGradients(UnsafePointer(dHGates), saved.hPrev.base, rows: rows, outFeatures: gates,
+                                            inFeatures: hidden, weight: needs[weightIndex], bias: hasBias && needs[weightIndex + 1])
+    grads.append(dW)
+    if hasBias { grads.append(dB) }
     if let dNInput {
         // The hidden-side gradients have served; turn them into the input side's.
         for row in 0..<rows {

@@ -343,6 +343,10 @@ private final class BackwardContext<Scalar: TensorScalar> {
     func parameterGradients(needs: [Bool]) -> [Tensor<Scalar>?] {
         var buffers: [Int: UnsafeMutablePointer<Scalar>] = [:]
         defer { for buffer in buffers.values { buffer.deallocate() } }
+        func isFresh(_ fixed: StepFixedTensor?) -> Bool {
+            guard case .parameter(let p)? = fixed else { return false }
+            return buffers[p] == nil
+        }
         func gradient(_ fixed: StepFixedTensor?) -> UnsafeMutablePointer<Scalar>? {
             guard case .parameter(let p)? = fixed, needs[p] else { return nil }
             if let buffer = buffers[p] { return buffer }
@@ -361,9 +365,14 @@ private final class BackwardContext<Scalar: TensorScalar> {
             switch program.instructions[i] {
             case .linear(let input, let weightRef, let biasRef):
                 let inWidth = program.widths[input]
+                // A bias's first gradient (its zeroed buffer plus the rows in order) is summed
+                // as the weight's product packs `gᵀ`, without a pass of its own.
+                let biasInProduct = isFresh(biasRef)
                 if let dW = gradient(weightRef) {
                     Kernels.gemm(transposeA: true, transposeB: false, m: width, n: inWidth, k: rowCount, g, lda: width,
-                                 value(input), ldb: inWidth, dW, ldc: inWidth, accumulate: true)
+                                 value(input), ldb: inWidth, dW, ldc: inWidth, accumulate: true,
+                                 rowSumsOfA: biasInProduct ? gradient(biasRef) : nil)
+                    if biasInProduct { continue }
                 }
                 if let dB = gradient(biasRef) { sumRows(g, rowCount, width, into: dB) }
             case .binary(let op, let a, let b):
