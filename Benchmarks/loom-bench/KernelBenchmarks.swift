@@ -44,6 +44,11 @@ struct GemmShape {
         GemmShape(name: "step-64x256x1024", transposeA: false, transposeB: true, m: 64, n: 1024, k: 256, prepacked: true),
         GemmShape(name: "step-32x512x2048", transposeA: false, transposeB: true, m: 32, n: 2048, k: 512, prepacked: true),
         GemmShape(name: "step-32x512x512", transposeA: false, transposeB: true, m: 32, n: 512, k: 512, prepacked: true),
+        // Weight gradients dW = dGatesᵀ · X over all packed rows: lstm-tiny's (one tile of
+        // columns), lstm-small's dW_ih and dW_hh.
+        GemmShape(name: "wgrad-128x560x32", transposeA: true, transposeB: false, m: 128, n: 32, k: 560),
+        GemmShape(name: "wgrad-512x1600x64", transposeA: true, transposeB: false, m: 512, n: 64, k: 1600),
+        GemmShape(name: "wgrad-512x1600x128", transposeA: true, transposeB: false, m: 512, n: 128, k: 1600),
         // The input projections of lstm-medium and lstm-large, all steps at once: X · W_ihᵀ.
         GemmShape(name: "proj-6400x256x1024", transposeA: false, transposeB: true, m: 6400, n: 1024, k: 256),
         GemmShape(name: "proj-3200x512x2048", transposeA: false, transposeB: true, m: 3200, n: 2048, k: 512),

@@ -246,7 +246,8 @@ extension Kernels {
     /// so the packed A block stays in L2), pack it and run the microkernel over all tiles.
     /// For a given element of C the sum runs over the K blocks in order, and within a block
     /// over its steps in order: the result depends only on K, never on M, N, the threads or
-    /// the path. `rowSumsOfA` are summed as the first block of columns packs A.
+    /// the path. `rowSumsOfA` are summed as the first block of columns packs A (in a pass of
+    /// their own when A is read in place).
     static func gemmSerial<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
@@ -259,9 +260,18 @@ extension Kernels {
         let kBlock = gemmDepthBlock(k, S.self)
         let mBlock = gemmBlockSize(m, limit: isFloat ? 144 : 96, granularity: tileRows)
         let nBlock = gemmBlockSize(n, limit: 4096, granularity: tileColumns)
-        let packedA = ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
         let packedB = ScratchMemory.buffer(.packedB, count: nBlock * kBlock, of: S.self)
-        rowSumsOfA?.update(repeating: 0, count: m)
+        // A transposed A that only one tile of columns will read (a weight gradient `gᵀ · x`
+        // with few input features) is read in place rather than packed: a packed panel would
+        // serve that one tile, so packing only adds a copy. Each step's 8 rows are then 8
+        // neighbouring elements of a stored row, one stored row per step; only while a block
+        // of steps spans at most 256 KB (the reach of a typical 64-entry L1 TLB; beyond it
+        // the strided reads cost more than the copy saves).
+        let aInPlace = transposeA && tileRows == 8 && n <= tileColumns
+            && kBlock * lda * MemoryLayout<S>.stride <= 256 * 1024
+        let packedA = aInPlace ? nil : ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
+        if aInPlace, let rowSumsOfA { sumRows(ofA: a, transposed: true, m: m, k: k, lda: lda, into: rowSumsOfA) }
+        else { rowSumsOfA?.update(repeating: 0, count: m) }
 
         var columnStart = 0
         while columnStart < n {
@@ -276,19 +286,28 @@ extension Kernels {
                 var rowStart = 0
                 while rowStart < m {
                     let rows = min(mBlock, m - rowStart)
-                    gemmPackA(transposeA ? a + depthStart * lda + rowStart : a + rowStart * lda + depthStart,
-                              lda: lda, transposed: transposeA, rows: rows, kc: depth, tileRows: tileRows, into: packedA,
-                              rowSums: columnStart == 0 ? rowSumsOfA.map { $0 + rowStart } : nil)
+                    if let packedA {
+                        gemmPackA(transposeA ? a + depthStart * lda + rowStart : a + rowStart * lda + depthStart,
+                                  lda: lda, transposed: transposeA, rows: rows, kc: depth, tileRows: tileRows, into: packedA,
+                                  rowSums: columnStart == 0 ? rowSumsOfA.map { $0 + rowStart } : nil)
+                    }
                     var tileColumn = 0
                     while tileColumn < columns {
                         let panelB = UnsafePointer(packedB + tileColumn * depth)
                         let tileWidth = min(tileColumns, columns - tileColumn)
                         var tileRow = 0
                         while tileRow < rows {
-                            gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
-                                            panelB, c + (rowStart + tileRow) * ldc + columnStart + tileColumn, ldc: ldc,
-                                            rows: min(tileRows, rows - tileRow), columns: tileWidth, overwrite: overwrite,
-                                            bias: overwrite ? bias.map { $0 + columnStart + tileColumn } : nil)
+                            let target = c + (rowStart + tileRow) * ldc + columnStart + tileColumn
+                            let tileBias = overwrite ? bias.map { $0 + columnStart + tileColumn } : nil
+                            if let packedA {
+                                gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
+                                                panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow), columns: tileWidth,
+                                                overwrite: overwrite, bias: tileBias)
+                            } else {
+                                gemmMicrokernel8Rows(V.self, kc: depth, a + depthStart * lda + rowStart + tileRow, rowStride: 1,
+                                                     stepStride: lda, panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow),
+                                                     columns: tileWidth, overwrite: overwrite, bias: tileBias)
+                            }
                             tileRow += tileRows
                         }
                         tileColumn += tileColumns

@@ -166,6 +166,31 @@ private func checkGemm<S: TensorScalar>(
         #expect(c == [0, 0, 0, 0])
     }
 
+    /// A transposed A, whether packed or read in place (one tile of columns, a narrow stored
+    /// row), gives bitwise the product of its transpose stored row-major, on every path, with
+    /// several K and row blocks and for one and two threads.
+    @Test(arguments: InstructionSet.allCases)
+    func transposedAGivesTheBitsOfItsTranspose(path: InstructionSet) {
+        let cases: [(m: Int, n: Int, k: Int)] = [(128, 32, 560), (37, 9, 1100), (300, 20, 70), (13, 40, 600), (200, 100, 30)]
+        for shape in cases {
+            var generator = RandomGenerator(seed: UInt64(shape.m * 3 + shape.k))
+            let stored = (0..<(shape.k * shape.m)).map { _ in Float(generator.nextNormal()) }  // [k, m]
+            var transposed = [Float](repeating: 0, count: shape.m * shape.k)                 // [m, k]
+            for p in 0..<shape.k { for i in 0..<shape.m { transposed[i * shape.k + p] = stored[p * shape.m + i] } }
+            let b = (0..<(shape.k * shape.n)).map { _ in Float(generator.nextNormal()) }
+            for threads in [1, 2] {
+                var viaTranspose = [Float](repeating: 0, count: shape.m * shape.n), inPlace = viaTranspose
+                InstructionSet.with(path) {
+                    Kernels.gemmFloat(transposeA: true, transposeB: false, m: shape.m, n: shape.n, k: shape.k, stored, lda: shape.m,
+                                      b, ldb: shape.n, &inPlace, ldc: shape.n, accumulate: false, threads: threads)
+                    Kernels.gemmFloat(transposeA: false, transposeB: false, m: shape.m, n: shape.n, k: shape.k, transposed,
+                                      lda: shape.k, b, ldb: shape.n, &viaTranspose, ldc: shape.n, accumulate: false, threads: threads)
+                }
+                #expect(inPlace.map(\.bitPattern) == viaTranspose.map(\.bitPattern), "\(path) \(shape) threads \(threads)")
+            }
+        }
+    }
+
     /// The same product with 1, 2 and 3 threads, split by columns and by rows, with several
     /// K blocks: the results must be bitwise identical.
     @Test func resultsAreBitwiseIdenticalForAnyThreadCount() {

@@ -41,7 +41,7 @@ import Testing
         // blocks (> 144) and K blocks (> 512), two column blocks (> 4096), and shapes split over
         // threads by columns and by rows.
         let shapes: [(Int, Int, Int)] = [(1, 1, 1), (1, 40, 70), (33, 1, 9), (7, 17, 1), (13, 33, 5), (3, 5, 0),
-                                         (300, 20, 1100), (20, 4100, 9), (64, 96, 64), (517, 40, 37)]
+                                         (300, 20, 1100), (100, 20, 600), (20, 4100, 9), (64, 96, 64), (517, 40, 37)]
         for (m, n, k) in shapes {
             for transposeA in [true, false] {
                 for threads in [1, 2] {
