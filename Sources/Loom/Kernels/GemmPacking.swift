@@ -58,21 +58,12 @@ extension Kernels {
                 }
                 while q < fullPanels {
                     let row = a + q * tileRows, out = packed + q * panelStride
-                    if tileRows == 8 && S.self == Float.self {
-                        let sums = rowSums.map { rebound($0 + q * 8, Float.self) }
-                        var sum = sums.map { load(SIMD8<Float>.self, $0) } ?? .zero
+                    if tileRows == 8 {
+                        let sums = rowSums.map { $0 + q * 8 }
+                        var sum = sums.map { load(SIMD8<S>.self, $0) } ?? .zero
                         for p in steps {
-                            let v = load(SIMD8<Float>.self, rebound(row + p * lda, Float.self))
-                            v.store(to: rebound(out + p * 8, Float.self))
-                            sum += v
-                        }
-                        if let sums { sum.store(to: sums) }
-                    } else if tileRows == 8 && S.self == Double.self {
-                        let sums = rowSums.map { rebound($0 + q * 8, Double.self) }
-                        var sum = sums.map { load(SIMD8<Double>.self, $0) } ?? .zero
-                        for p in steps {
-                            let v = load(SIMD8<Double>.self, rebound(row + p * lda, Double.self))
-                            v.store(to: rebound(out + p * 8, Double.self))
+                            let v = load(SIMD8<S>.self, row + p * lda)
+                            v.store(to: out + p * 8)
                             sum += v
                         }
                         if let sums { sum.store(to: sums) }
