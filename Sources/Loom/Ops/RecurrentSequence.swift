@@ -5,7 +5,7 @@ import Synchronization
 // product for the active rows (`h W_hhᵀ`) and one fused pointwise kernel per row, which
 // writes the row's hidden state straight into the layer output (padded or packed); the input
 // projection of all steps is a separate `linear` op over the packed rows, or, without
-// gradient, one product per step just before it (`RecurrentDirectionInput.inputWeights`).
+// gradient, one product per chunk of steps just before them (`RecurrentDirectionInput.inputWeights`).
 // The composed cells (`CellWeights.step`) are the reference it is tested against.
 
 /// The result of `recurrentSequence`.
@@ -40,9 +40,9 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     /// packed order, or in any order that `rowIndex` maps. With `inputWeights`, the input
     /// rows `x` themselves, `[rowCount, I]`.
     package var projected: Tensor<Scalar>
-    /// When set, `projected` holds the unprojected input rows, and each step multiplies its
-    /// own rows by these weights just before it runs, so the step's projection is read from
-    /// cache rather than from a projection of the whole sequence in memory; the same
+    /// When set, `projected` holds the unprojected input rows, multiplied by these weights a
+    /// chunk of steps at a time just before those steps run, so each step's projection is read
+    /// from cache rather than from a projection of the whole sequence in memory; the same
     /// products, so the same bits. Without gradient only: the op is then not recorded.
     package var inputWeights: RecurrentInputWeights<Scalar>?
     /// When set, packed row `r` is row `rowIndex[r]` of `projected` (and its gradient goes
@@ -269,24 +269,45 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     if let biasHH = d.biasHH { checkShape(biasHH.shape == [gates], "recurrentSequence: biasHH \(biasHH.shape) should be [\(gates)]") }
 }
 
-/// The input projection of one step at a time (`RecurrentDirectionInput.inputWeights`): the
-/// packed `W_ihᵀ`, the bias, and the buffer of the step's `[rows, G·H]` projection (the
-/// caller deallocates `gates`).
+/// The input projection done step by step (`RecurrentDirectionInput.inputWeights`): the
+/// packed `W_ihᵀ`, the bias, and the buffer of a chunk's `[rows, G·H]` projection (the caller
+/// deallocates `gates`). A chunk is a run of consecutive steps whose input rows lie evenly
+/// spaced in the input (all packed rows do), projected by one product: bigger than one step's,
+/// so each packed panel of `W_ihᵀ` serves more rows, and small enough to stay in cache until
+/// the steps read it.
 private struct StepProjection<Scalar: TensorScalar> {
     let packedWeight: GemmPackedB<Scalar>
     let bias: UnsafePointer<Scalar>?
     let inputSize: Int
+    /// The most rows a chunk of several steps may have.
+    let rowBudget: Int
     let gates: UnsafeMutablePointer<Scalar>
 
     /// Packs `weights` (or takes the packed form the weight's storage keeps) and allocates the
-    /// projection of up to `rows` rows.
-    init(weights: RecurrentInputWeights<Scalar>, rows: Int) {
+    /// projection of a chunk: up to `StepwiseProjection.chunkBytes` of rows, and never less
+    /// than the first (largest) step.
+    init(weights: RecurrentInputWeights<Scalar>, plan: StepPlan) {
         let weight = weights.weight, gateCount = weight.shape[0]
         inputSize = weight.shape[1]
         packedWeight = weight.storage.packedRightOperand(transposed: true, k: inputSize, n: gateCount)
             ?? GemmPackedB(weight.storage.base, ldb: inputSize, transposed: true, k: inputSize, n: gateCount)
         bias = weights.bias.map { UnsafePointer($0.storage.base) }
-        gates = UnsafeMutablePointer.allocate(capacity: max(rows * gateCount, 1))
+        rowBudget = max(plan.batchSizes.first ?? 0, StepwiseProjection.chunkBytes / max(gateCount * MemoryLayout<Scalar>.stride, 1))
+        gates = UnsafeMutablePointer.allocate(capacity: max(rowBudget * gateCount, 1))
+    }
+
+    /// The step after the chunk that starts at step `t`: the steps from `t` on whose rows
+    /// continue one evenly spaced run of `d.projected`, within `rowBudget` rows (at least step `t`).
+    func chunkEnd(from t: Int, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan) -> Int {
+        let first = plan.offsets[t], firstRow = d.gateRow(first), stride = d.rowStride(step: t, plan: plan)
+        var end = t + 1
+        while end < plan.batchSizes.count {
+            let size = plan.batchSizes[end], offset = plan.offsets[end]
+            guard offset + size - first <= rowBudget, size > 0, d.gateRow(offset) == firstRow + (offset - first) * stride,
+                  size == 1 || d.rowStride(step: end, plan: plan) == stride else { break }
+            end += 1
+        }
+        return end
     }
 
     /// The first `rows` rows of `gates` = `x · W_ihᵀ + b_ih` for the input rows `firstRow`,
@@ -313,8 +334,9 @@ private func recurrentForward<Scalar>(
     let h = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let c = UnsafeMutablePointer<Scalar>.allocate(capacity: max(stateCount, 1))
     let hGates = UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1))
-    // With input weights, each step's rows are projected into `stepGates` just before the step.
-    let stepProjection = d.inputWeights.map { StepProjection(weights: $0, rows: plan.batchSizes.first ?? 0) }
+    // With input weights, each chunk of steps has its rows projected into `stepGates` just
+    // before its first step; `chunkEnd` is the step after it, `chunkBase` its first packed row.
+    let stepProjection = d.inputWeights.map { StepProjection(weights: $0, plan: plan) }
     let stepGates = stepProjection?.gates
     defer { h.deallocate(); c.deallocate(); hGates.deallocate(); stepGates?.deallocate() }
     for (rank, b) in plan.order.enumerated() {
@@ -329,11 +351,17 @@ private func recurrentForward<Scalar>(
     // The saved state's memory, read once here rather than through its storages at every row.
     let savedGates = saved?.gates.base, savedTanhC = saved?.tanhC?.base
     let savedHPrev = saved?.hPrev.base, savedCPrev = saved?.cPrev?.base
+    var chunkEnd = 0, chunkBase = 0
     for (t, active) in plan.batchSizes.enumerated() {
         let base = plan.offsets[t]
-        // `x W_ihᵀ + b_ih` of this step's rows, evenly spaced in the input (as `linear` computes it).
-        stepProjection?.project(x, firstRow: d.gateRow(base), rows: active, rowStride: d.rowStride(step: t, plan: plan),
-                                threads: threads)
+        if let stepProjection, t == chunkEnd {
+            // `x W_ihᵀ + b_ih` of the chunk's rows, evenly spaced in the input (as `linear` computes it).
+            chunkEnd = stepProjection.chunkEnd(from: t, d, plan: plan)
+            chunkBase = base
+            stepProjection.project(x, firstRow: d.gateRow(base), rows: plan.offsets[chunkEnd - 1] + plan.batchSizes[chunkEnd - 1] - base,
+                                   rowStride: d.rowStride(step: t, plan: plan), threads: threads)
+        }
+        let chunkRow = base - chunkBase
         Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,
                               accumulate: false, threads: threads)
         if let savedHPrev {
@@ -342,7 +370,7 @@ private func recurrentForward<Scalar>(
         if lstm { savedCPrev?.advanced(by: base * hidden).update(from: c, count: active * hidden) }
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
-            let xRow = stepGates.map { $0 + r * gates } ?? x + d.gateRow(row) * gates
+            let xRow = stepGates.map { $0 + (chunkRow + r) * gates } ?? x + d.gateRow(row) * gates
             let gRow = hGates + r * gates, yRow = output + placement[row]
             switch mode {
             case .lstm:

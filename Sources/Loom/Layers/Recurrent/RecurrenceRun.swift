@@ -108,13 +108,15 @@ extension Recurrence {
         return (result.output, states)
     }
 
-    /// Whether the fused recurrence projects each step's input rows just before the step
-    /// rather than all rows up front. It does when nothing needs a gradient (so the projection
-    /// is not a tape op), the whole projection (`plan.rowCount` x G·H per direction) takes 1 MB
-    /// or more, so it would not stay in the L2 cache, and the steps have 48 rows or more on
-    /// average, enough for a product per step to use each packed panel of `W_ih` well
-    /// (measured: 64 rows per step gain 6-9%, 32 rows nothing). `StepwiseProjection.policy`
-    /// can force either way. Either way the products and their bits are the same.
+    /// Whether the fused recurrence projects the input rows a chunk of steps at a time, just
+    /// before those steps, rather than all rows up front. It does when nothing needs a gradient
+    /// (so the projection is not a tape op) and the whole projection (`plan.rowCount` x G·H per
+    /// direction) takes 1 MB or more, so it would not stay in the L2 cache, if either the steps
+    /// have 48 rows or more on average or `W_ih` takes 512 KB or less. A product of a few rows
+    /// reads all of `W_ih`, which costs little while `W_ih` stays in cache between steps, and
+    /// much when it streams from memory (lstm-large's 4 MB `W_ih` at 32 rows a step: 4% slower).
+    /// `StepwiseProjection.policy` can force either way. Either way the products and their bits
+    /// are the same.
     static func projectsStepwise(data: Tensor<Scalar>, weights: [CellWeights<Scalar>], starts: [[Tensor<Scalar>]],
                                  plan: StepPlan) -> Bool {
         let parameters = weights.flatMap { [$0.weightIH, $0.weightHH] + [$0.biasIH, $0.biasHH].compactMap { $0 } }
@@ -123,8 +125,10 @@ extension Recurrence {
         case .always: return true
         case .never: return false
         case .automatic:
-            let gates = weights[0].weightIH.shape[0]
-            return plan.rowCount * gates * MemoryLayout<Scalar>.size >= 1 << 20 && plan.rowCount >= 48 * plan.batchSizes.count
+            let gates = weights[0].weightIH.shape[0], inputSize = weights[0].weightIH.shape[1]
+            let weightBytes = gates * inputSize * MemoryLayout<Scalar>.size
+            return plan.rowCount * gates * MemoryLayout<Scalar>.size >= 1 << 20
+                && (plan.rowCount >= 48 * plan.batchSizes.count || weightBytes <= 512 << 10)
         }
     }
 
@@ -232,4 +236,8 @@ enum StepwiseProjection {
 
     /// The policy in effect for the current task.
     @TaskLocal static var policy: Policy = .automatic
+
+    /// The most memory one chunk's projection takes (a chunk always holds at least one step);
+    /// tests make it small to run many chunks.
+    @TaskLocal static var chunkBytes = 256 << 10
 }
