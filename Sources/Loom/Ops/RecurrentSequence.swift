@@ -269,9 +269,9 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     if let biasHH = d.biasHH { checkShape(biasHH.shape == [gates], "recurrentSequence: biasHH \(biasHH.shape) should be [\(gates)]") }
 }
 
-/// The input projection done step by step (`RecurrentDirectionInput.inputWeights`): the
-/// packed `W_ihᵀ`, the bias, and the buffer of a chunk's `[rows, G·H]` projection (the caller
-/// deallocates `gates`). A chunk is a run of consecutive steps whose input rows lie evenly
+/// The input projection done a chunk of steps at a time (`RecurrentDirectionInput.inputWeights`):
+/// the packed `W_ihᵀ`, the bias, and the buffer of a chunk's `[rows, G·H]` projection (the
+/// caller deallocates `gates`). A chunk is a run of consecutive steps whose input rows lie evenly
 /// spaced in the input (all packed rows do), projected by one product: bigger than one step's,
 /// so each packed panel of `W_ihᵀ` serves more rows, and small enough to stay in cache until
 /// the steps read it.

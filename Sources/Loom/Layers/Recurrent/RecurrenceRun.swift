@@ -228,8 +228,9 @@ extension Recurrence {
     }
 }
 
-/// When the fused recurrence projects the input step by step (see
-/// `Recurrence.projectsStepwise`); tests force either way to compare them.
+/// When the fused recurrence projects the input a chunk of steps at a time (see
+/// `Recurrence.projectsStepwise`), and how large a chunk may be; tests force either way and
+/// small chunks to compare them.
 enum StepwiseProjection {
     /// `automatic` chooses by size; `always` and `never` force a way (without gradient only).
     enum Policy { case automatic, always, never }
