@@ -45,6 +45,11 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     /// from cache rather than from a projection of the whole sequence in memory; the same
     /// products, so the same bits. Without gradient only: the op is then not recorded.
     package var inputWeights: RecurrentInputWeights<Scalar>?
+    /// With `inputWeights` only: packed row `r`'s input is row `inputRows[r]` of `projected`
+    /// (rows in any order, such as a padded batch's), copied into a small buffer a chunk of
+    /// steps at a time just before they are projected, instead of gathered into a packed copy
+    /// of the whole input first.
+    package var inputRows: [Int]?
     /// When set, packed row `r` is row `rowIndex[r]` of `projected` (and its gradient goes
     /// there): a permutation of the rows in which each step's rows are evenly spaced, such
     /// as `StepPlan.paddedRows` of a batch whose sequences all have the full length. This lets
@@ -60,10 +65,11 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     package var biasHH: Tensor<Scalar>?
 
     /// One direction's inputs.
-    package init(projected: Tensor<Scalar>, inputWeights: RecurrentInputWeights<Scalar>? = nil, rowIndex: [Int]? = nil,
-                h0: Tensor<Scalar>, c0: Tensor<Scalar>?, weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
+    package init(projected: Tensor<Scalar>, inputWeights: RecurrentInputWeights<Scalar>? = nil, inputRows: [Int]? = nil,
+                rowIndex: [Int]? = nil, h0: Tensor<Scalar>, c0: Tensor<Scalar>?, weightHH: Tensor<Scalar>, biasHH: Tensor<Scalar>?) {
         self.projected = projected
         self.inputWeights = inputWeights
+        self.inputRows = inputRows
         self.rowIndex = rowIndex
         self.h0 = h0
         self.c0 = c0
@@ -249,10 +255,19 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     checkShape(gates == mode.gateCount * hidden, "recurrentSequence: weightHH \(d.weightHH.shape) does not fit \(mode.layerName) with hidden \(hidden)")
     if let inputWeights = d.inputWeights {
         let weight = inputWeights.weight
-        checkShape(weight.rank == 2 && weight.shape[0] == gates && d.projected.shape == [rows, weight.shape[1]],
-                   "recurrentSequence: input \(d.projected.shape) and weightIH \(weight.shape) should be [\(rows), I] and [\(gates), I]")
+        if let inputRows = d.inputRows {
+            let count = d.projected.shape.first ?? 0
+            checkShape(weight.rank == 2 && weight.shape[0] == gates && d.projected.rank == 2 && d.projected.shape[1] == weight.shape[1],
+                       "recurrentSequence: input \(d.projected.shape) and weightIH \(weight.shape) should be [*, I] and [\(gates), I]")
+            checkShape(d.rowIndex == nil && inputRows.count == rows && inputRows.allSatisfy { $0 >= 0 && $0 < count },
+                       "recurrentSequence: inputRows must name \(rows) rows of the input, without a rowIndex")
+        } else {
+            checkShape(weight.rank == 2 && weight.shape[0] == gates && d.projected.shape == [rows, weight.shape[1]],
+                       "recurrentSequence: input \(d.projected.shape) and weightIH \(weight.shape) should be [\(rows), I] and [\(gates), I]")
+        }
         if let bias = inputWeights.bias { checkShape(bias.shape == [gates], "recurrentSequence: biasIH \(bias.shape) should be [\(gates)]") }
     } else {
+        checkShape(d.inputRows == nil, "recurrentSequence: inputRows needs inputWeights")
         checkShape(d.projected.shape == [rows, gates], "recurrentSequence: projected \(d.projected.shape) should be [\(rows), \(gates)]")
     }
     if let rowIndex = d.rowIndex {
@@ -270,11 +285,11 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
 }
 
 /// The input projection done a chunk of steps at a time (`RecurrentDirectionInput.inputWeights`):
-/// the packed `W_ihᵀ`, the bias, and the buffer of a chunk's `[rows, G·H]` projection (the
-/// caller deallocates `gates`). A chunk is a run of consecutive steps whose input rows lie evenly
-/// spaced in the input (all packed rows do), projected by one product: bigger than one step's,
-/// so each packed panel of `W_ihᵀ` serves more rows, and small enough to stay in cache until
-/// the steps read it.
+/// the packed `W_ihᵀ`, the bias, and the buffer of a chunk's `[rows, G·H]` projection. A chunk
+/// is a run of consecutive steps projected by one product: bigger than one step's, so each
+/// packed panel of `W_ihᵀ` serves more rows, and small enough to stay in cache until the steps
+/// read it. Its input rows are read where they are when they lie evenly spaced in the input
+/// (all packed rows do), else (`inputRows`) copied together first.
 private struct StepProjection<Scalar: TensorScalar> {
     let packedWeight: GemmPackedB<Scalar>
     let bias: UnsafePointer<Scalar>?
@@ -282,11 +297,13 @@ private struct StepProjection<Scalar: TensorScalar> {
     /// The most rows a chunk of several steps may have.
     let rowBudget: Int
     let gates: UnsafeMutablePointer<Scalar>
+    /// With `inputRows`: the chunk's input rows, copied together (`[rowBudget, I]`).
+    let gathered: UnsafeMutablePointer<Scalar>?
 
     /// Packs `weights` (or takes the packed form the weight's storage keeps) and allocates the
     /// projection of a chunk: up to `StepwiseProjection.chunkBytes` of rows, and never less
-    /// than the first (largest) step.
-    init(weights: RecurrentInputWeights<Scalar>, plan: StepPlan) {
+    /// than the first (largest) step; `gathers` also allocates the chunk's input rows.
+    init(weights: RecurrentInputWeights<Scalar>, plan: StepPlan, gathers: Bool) {
         let weight = weights.weight, gateCount = weight.shape[0]
         inputSize = weight.shape[1]
         packedWeight = weight.storage.packedRightOperand(transposed: true, k: inputSize, n: gateCount)
@@ -294,27 +311,46 @@ private struct StepProjection<Scalar: TensorScalar> {
         bias = weights.bias.map { UnsafePointer($0.storage.base) }
         rowBudget = max(plan.batchSizes.first ?? 0, StepwiseProjection.chunkBytes / max(gateCount * MemoryLayout<Scalar>.stride, 1))
         gates = UnsafeMutablePointer.allocate(capacity: max(rowBudget * gateCount, 1))
+        gathered = gathers ? UnsafeMutablePointer.allocate(capacity: max(rowBudget * inputSize, 1)) : nil
     }
 
-    /// The step after the chunk that starts at step `t`: the steps from `t` on whose rows
-    /// continue one evenly spaced run of `d.projected`, within `rowBudget` rows (at least step `t`).
+    func deallocate() {
+        gates.deallocate()
+        gathered?.deallocate()
+    }
+
+    /// The step after the chunk that starts at step `t`: the steps from `t` on within
+    /// `rowBudget` rows (at least step `t`) whose rows, unless they are copied together,
+    /// continue one evenly spaced run of `d.projected`.
     func chunkEnd(from t: Int, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan) -> Int {
         let first = plan.offsets[t], firstRow = d.gateRow(first), stride = d.rowStride(step: t, plan: plan)
         var end = t + 1
         while end < plan.batchSizes.count {
             let size = plan.batchSizes[end], offset = plan.offsets[end]
-            guard offset + size - first <= rowBudget, size > 0, d.gateRow(offset) == firstRow + (offset - first) * stride,
-                  size == 1 || d.rowStride(step: end, plan: plan) == stride else { break }
+            guard offset + size - first <= rowBudget, size > 0 else { break }
+            if d.inputRows == nil {
+                guard d.gateRow(offset) == firstRow + (offset - first) * stride,
+                      size == 1 || d.rowStride(step: end, plan: plan) == stride else { break }
+            }
             end += 1
         }
         return end
     }
 
-    /// The first `rows` rows of `gates` = `x · W_ihᵀ + b_ih` for the input rows `firstRow`,
-    /// `firstRow + rowStride`, ... of `input` (`[*, I]`).
-    func project(_ input: UnsafePointer<Scalar>, firstRow: Int, rows: Int, rowStride: Int, threads: Int) {
-        Kernels.gemmPrepacked(transposeA: false, m: rows, input + firstRow * inputSize, lda: rowStride * inputSize, packedWeight, gates,
-                              ldc: packedWeight.n, accumulate: false, bias: bias, threads: threads)
+    /// The first rows of `gates` = `x · W_ihᵀ + b_ih` for the packed rows of steps `t..<end`,
+    /// whose input rows `d.projected` holds (as `linear` computes it).
+    func project(steps t: Int, to end: Int, _ d: RecurrentDirectionInput<Scalar>, plan: StepPlan, threads: Int) {
+        let first = plan.offsets[t], rows = plan.offsets[end - 1] + plan.batchSizes[end - 1] - first
+        let input = UnsafePointer(d.projected.storage.base)
+        let a: UnsafePointer<Scalar>, lda: Int
+        if let inputRows = d.inputRows, let gathered {
+            for r in 0..<rows { (gathered + r * inputSize).update(from: input + inputRows[first + r] * inputSize, count: inputSize) }
+            (a, lda) = (UnsafePointer(gathered), inputSize)
+        } else {
+            (a, lda) = (input + d.gateRow(first) * inputSize, d.rowStride(step: t, plan: plan) * inputSize)
+        }
+        Kernels.gemmPrepacked(transposeA: false, m: rows, a, lda: lda, packedWeight, gates, ldc: packedWeight.n, accumulate: false,
+                              bias: bias, threads: threads)
     }
 }
 
@@ -336,9 +372,9 @@ private func recurrentForward<Scalar>(
     let hGates = UnsafeMutablePointer<Scalar>.allocate(capacity: max((plan.batchSizes.first ?? 0) * gates, 1))
     // With input weights, each chunk of steps has its rows projected into `stepGates` just
     // before its first step; `chunkEnd` is the step after it, `chunkBase` its first packed row.
-    let stepProjection = d.inputWeights.map { StepProjection(weights: $0, plan: plan) }
+    let stepProjection = d.inputWeights.map { StepProjection(weights: $0, plan: plan, gathers: d.inputRows != nil) }
     let stepGates = stepProjection?.gates
-    defer { h.deallocate(); c.deallocate(); hGates.deallocate(); stepGates?.deallocate() }
+    defer { h.deallocate(); c.deallocate(); hGates.deallocate(); stepProjection?.deallocate() }
     for (rank, b) in plan.order.enumerated() {
         (h + rank * hidden).update(from: d.h0.storage.base + b * hidden, count: hidden)
         if let c0 = d.c0 { (c + rank * hidden).update(from: c0.storage.base + b * hidden, count: hidden) }
@@ -355,11 +391,9 @@ private func recurrentForward<Scalar>(
     for (t, active) in plan.batchSizes.enumerated() {
         let base = plan.offsets[t]
         if let stepProjection, t == chunkEnd {
-            // `x W_ihᵀ + b_ih` of the chunk's rows, evenly spaced in the input (as `linear` computes it).
             chunkEnd = stepProjection.chunkEnd(from: t, d, plan: plan)
             chunkBase = base
-            stepProjection.project(x, firstRow: d.gateRow(base), rows: plan.offsets[chunkEnd - 1] + plan.batchSizes[chunkEnd - 1] - base,
-                                   rowStride: d.rowStride(step: t, plan: plan), threads: threads)
+            stepProjection.project(steps: t, to: chunkEnd, d, plan: plan, threads: threads)
         }
         let chunkRow = base - chunkBase
         Kernels.gemmPrepacked(transposeA: false, m: active, h, lda: hidden, packedW, hGates, ldc: gates,

@@ -81,8 +81,9 @@ extension Recurrence {
 
     /// One layer through the fused recurrence op: each direction's input projection is one
     /// product over its rows (read in place through a row index when every sequence has the
-    /// full length, else gathered first), then one op runs every direction and writes the
-    /// output in `layout`.
+    /// full length, else gathered first), or, without gradient, one per chunk of steps inside
+    /// the op (rows read in place, or copied chunk by chunk); then one op runs every direction
+    /// and writes the output in `layout`.
     private func runFused(_ mode: RecurrentMode, weights: [CellWeights<Scalar>], _ data: Tensor<Scalar>, layout: SequenceLayout,
                           plan: StepPlan, starts: [[Tensor<Scalar>]]) -> (output: Tensor<Scalar>, states: [[Tensor<Scalar>]]) {
         // Every row of the layout is a real step, and every step has the whole batch.
@@ -91,15 +92,17 @@ extension Recurrence {
         let stepwise = Self.projectsStepwise(data: data, weights: weights, starts: starts, plan: plan)
         let inputs = weights.indices.map { direction in
             let rows = layout.rows(plan, reversed: direction == 1)
-            let input: Tensor<Scalar>, rowIndex: [Int]?
+            let input: Tensor<Scalar>, rowIndex: [Int]?, inputRows: [Int]?
             if let rows, !isFullLength {
-                (input, rowIndex) = (flat.indexSelect(dim: 0, index: IntTensor(rows)), nil)
+                // Projected a chunk at a time, the rows are copied chunk by chunk; else gathered now.
+                (input, rowIndex, inputRows) = stepwise ? (flat, nil, rows) : (flat.indexSelect(dim: 0, index: IntTensor(rows)), nil, nil)
             } else {
-                (input, rowIndex) = (flat, rows)
+                (input, rowIndex, inputRows) = (flat, rows, nil)
             }
             let projected = stepwise ? input : weights[direction].projectInput(input)
             let inputWeights = stepwise ? RecurrentInputWeights(weight: weights[direction].weightIH, bias: weights[direction].biasIH) : nil
-            return RecurrentDirectionInput(projected: projected, inputWeights: inputWeights, rowIndex: rowIndex, h0: starts[direction][0],
+            return RecurrentDirectionInput(projected: projected, inputWeights: inputWeights, inputRows: inputRows, rowIndex: rowIndex,
+                                           h0: starts[direction][0],
                                            c0: mode == .lstm ? starts[direction][1] : nil,
                                            weightHH: weights[direction].weightHH, biasHH: weights[direction].biasHH)
         }
