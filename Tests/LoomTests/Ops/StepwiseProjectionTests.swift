@@ -58,6 +58,29 @@ import Testing
         }
     }
 
+    @Test func packedInputStepwiseIsBitwiseTheWholeProjection() {
+        // A packed input: the forward direction reads its rows in place, the reverse one
+        // copies them chunk by chunk (they are in reverse order within each sequence).
+        func run(policy: StepwiseProjection.Policy, chunkBytes: Int) -> [[Float]] {
+            var generator = RandomGenerator(seed: 5)
+            let x = Tensor<Float>.randn([6, 5, 7], using: &generator)
+            let packed = try! packPaddedSequence(x, lengths: [5, 2, 4, 5, 3, 1], batchFirst: true)
+            let layer = LSTM<Float>(inputSize: 7, hiddenSize: 9, numLayers: 2, bidirectional: true, using: &generator)
+            return StepwiseProjection.$chunkBytes.withValue(chunkBytes) {
+                StepwiseProjection.$policy.withValue(policy) {
+                    withoutGradient {
+                        let r = layer(packed)
+                        return [r.output.data.scalars, r.hN.scalars, r.cN.scalars]
+                    }
+                }
+            }
+        }
+        let whole = run(policy: .never, chunkBytes: StepwiseProjection.chunkBytes)
+        for chunkBytes in [1 << 20, 8 * 36 * MemoryLayout<Float>.size] {
+            #expect(whole == run(policy: .always, chunkBytes: chunkBytes), "chunk \(chunkBytes)")
+        }
+    }
+
     @Test func automaticChoiceFollowsSizeAndGradient() {
         var generator = RandomGenerator(seed: 2)
         func decision(batch: Int, input: Int = 8, hidden: Int, time: Int, gradient: Bool) -> Bool {
