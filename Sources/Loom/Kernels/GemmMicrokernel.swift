@@ -19,7 +19,8 @@
 
 /// The shape of a microkernel tile: `rows` rows of C (the "MR" of the literature) by
 /// `vectorsPerRow` vectors of the path's width (NR = `vectorsPerRow` · lanes). One of 6 x 2,
-/// 6 x 4 and 8 x 2 (whose edge tiles of 4 rows or fewer run a 4 x 2 kernel).
+/// 6 x 4 and 8 x 2 (whose edge tiles of 4 rows or fewer run a 4 x 2 kernel, of 5 or 6 rows a
+/// 6 x 2 kernel).
 struct GemmTile: Equatable, Sendable {
     let rows: Int
     let vectorsPerRow: Int
@@ -132,6 +133,9 @@ extension Kernels {
         if rows <= 4 {
             gemmMicrokernel4x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
                                columns: columns, overwrite: overwrite, bias: bias)
+        } else if rows <= 6 {
+            gemmMicrokernel6x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
+                               columns: columns, overwrite: overwrite, bias: bias)
         } else {
             gemmMicrokernel8x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
                                columns: columns, overwrite: overwrite, bias: bias)
@@ -189,6 +193,53 @@ extension Kernels {
             tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
             tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
             tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        }
+    }
+
+    /// The 6 x 2V tile, for the last 5 or 6 rows of an 8-row product: three quarters of the
+    /// 8-row tile's work, as `gemmMicrokernel8x2` otherwise.
+    @inline(never)
+    static func gemmMicrokernel6x2<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * rowStride : a }
+        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5)
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var b = packedB, p = 0
+        for _ in 0..<kc {
+            let b0 = load(V.self, b), b1 = load(V.self, b + width)
+            var x = V(repeating: a0[p]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
+            x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
+            x = V(repeating: a2[p]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
+            x = V(repeating: a3[p]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
+            x = V(repeating: a4[p]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
+            x = V(repeating: a5[p]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
+            p += stepStride
+            b += 2 * width
+        }
+        if rows == 6 && columns == 2 * width {
+            gemmWriteVector(c00, c, row: 0, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c01, c, row: 0, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c10, c, row: 1, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c11, c, row: 1, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c20, c, row: 2, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c21, c, row: 2, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c30, c, row: 3, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c31, c, row: 3, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c40, c, row: 4, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c41, c, row: 4, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c50, c, row: 5, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+            gemmWriteVector(c51, c, row: 5, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
+            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
             gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
