@@ -26,6 +26,16 @@ struct GemmTile: Equatable, Sendable {
     let vectorsPerRow: Int
 }
 
+/// The height of an 8-row-path kernel (`Kernels.gemmMicrokernelRows`), as a type so that each
+/// height specializes into a kernel of its own with only its rows' FMAs.
+protocol GemmTileHeight {
+    static var rows: Int { get }
+}
+
+enum FourRows: GemmTileHeight { static var rows: Int { 4 } }
+enum SixRows: GemmTileHeight { static var rows: Int { 6 } }
+enum EightRows: GemmTileHeight { static var rows: Int { 8 } }
+
 extension Kernels {
     /// Computes one `tile.rows` x (`tile.vectorsPerRow` · V.scalarCount) tile from a packed
     /// panel of A (see `gemmMicrokernel2`, `gemmMicrokernel4` and `gemmMicrokernel8Rows`);
@@ -121,9 +131,11 @@ extension Kernels {
     /// The 8-row tiles (for 32-register files), over A at `a` with row r, step p at
     /// `a[r · rowStride + p · stepStride]`: a packed panel (`1`, `8`) or, in the prepacked
     /// product, a row-major A read in place (`lda`, `1`), which saves copying the few dozen
-    /// rows of a recurrent step's `h` into panels at every step. A tile of 4 rows or fewer
-    /// runs the 4 x 2V kernel (half the work); rows past `rows` read row 0 again, never past
-    /// A's end, and are not stored. Each element of C is the same FMA chain either way.
+    /// rows of a recurrent step's `h` into panels at every step. A tile of 4 rows or fewer runs
+    /// a 4 x 2V kernel (half the work), one of 5 or 6 rows a 6 x 2V kernel (the steps of a batch
+    /// of sequences of different lengths end in such tiles); rows past `rows` read row 0 again,
+    /// never past A's end, and are not stored. Each element of C is the same FMA chain whatever
+    /// the kernel.
     @inline(__always)
     static func gemmMicrokernel8Rows<V: SIMD>(
         _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
@@ -131,28 +143,31 @@ extension Kernels {
         bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
         if rows <= 4 {
-            gemmMicrokernel4x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
-                               columns: columns, overwrite: overwrite, bias: bias)
+            gemmMicrokernelRows(V.self, FourRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
+                                rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else if rows <= 6 {
-            gemmMicrokernel6x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
-                               columns: columns, overwrite: overwrite, bias: bias)
+            gemmMicrokernelRows(V.self, SixRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
+                                rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
-            gemmMicrokernel8x2(V.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc, rows: rows,
-                               columns: columns, overwrite: overwrite, bias: bias)
+            gemmMicrokernelRows(V.self, EightRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
+                                rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
-    /// The 8 x 2V tile: only two vectors of B per 16 FMAs, so a panel of B (`kc` x 2V, up to
-    /// 64 KB for Float) is read fast enough from L1 or L2 while the rows of A stream past it.
+    /// The `Height.rows` x 2V tile (4, 6 or 8 rows), one kernel per height once specialized:
+    /// only two vectors of B per 2·rows FMAs, so a panel of B (`kc` x 2V, up to 64 KB for Float)
+    /// is read fast enough from L1 or L2 while the rows of A stream past it; 8 accumulators or
+    /// more, the independent FMA chains two pipes of 4-cycle latency need.
     @inline(never)
-    static func gemmMicrokernel8x2<V: SIMD>(
-        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
-        bias: UnsafePointer<V.Scalar>?
+    static func gemmMicrokernelRows<V: SIMD, Height: GemmTileHeight>(
+        _: V.Type, _: Height.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int,
+        _ packedB: UnsafePointer<V.Scalar>, _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int,
+        overwrite: Bool, bias: UnsafePointer<V.Scalar>?
     ) where V.Scalar: TensorScalar {
-        let width = V.scalarCount
+        let width = V.scalarCount, height = Height.rows
         @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * rowStride : a }
-        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5), a6 = row(6), a7 = row(7)
+        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3)
+        let a4 = height > 4 ? row(4) : a, a5 = height > 4 ? row(5) : a, a6 = height > 6 ? row(6) : a, a7 = height > 6 ? row(7) : a
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
         var c40 = V(), c41 = V(), c50 = V(), c51 = V(), c60 = V(), c61 = V(), c70 = V(), c71 = V()
         var b = packedB, p = 0
@@ -162,14 +177,18 @@ extension Kernels {
             x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
             x = V(repeating: a2[p]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
             x = V(repeating: a3[p]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
-            x = V(repeating: a4[p]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
-            x = V(repeating: a5[p]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
-            x = V(repeating: a6[p]); c60.multiplyAdd(x, b0); c61.multiplyAdd(x, b1)
-            x = V(repeating: a7[p]); c70.multiplyAdd(x, b0); c71.multiplyAdd(x, b1)
+            if height > 4 {
+                x = V(repeating: a4[p]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
+                x = V(repeating: a5[p]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
+            }
+            if height > 6 {
+                x = V(repeating: a6[p]); c60.multiplyAdd(x, b0); c61.multiplyAdd(x, b1)
+                x = V(repeating: a7[p]); c70.multiplyAdd(x, b0); c71.multiplyAdd(x, b1)
+            }
             p += stepStride
             b += 2 * width
         }
-        if rows == 8 && columns == 2 * width {
+        if rows == height && columns == 2 * width {
             // A whole tile goes straight from the registers to C.
             gemmWriteVector(c00, c, row: 0, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
             gemmWriteVector(c01, c, row: 0, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
@@ -179,108 +198,24 @@ extension Kernels {
             gemmWriteVector(c21, c, row: 2, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
             gemmWriteVector(c30, c, row: 3, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
             gemmWriteVector(c31, c, row: 3, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c40, c, row: 4, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c41, c, row: 4, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c50, c, row: 5, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c51, c, row: 5, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c60, c, row: 6, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c61, c, row: 6, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c70, c, row: 7, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c71, c, row: 7, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            if height > 4 {
+                gemmWriteVector(c40, c, row: 4, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+                gemmWriteVector(c41, c, row: 4, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+                gemmWriteVector(c50, c, row: 5, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+                gemmWriteVector(c51, c, row: 5, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            }
+            if height > 6 {
+                gemmWriteVector(c60, c, row: 6, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+                gemmWriteVector(c61, c, row: 6, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+                gemmWriteVector(c70, c, row: 7, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
+                gemmWriteVector(c71, c, row: 7, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
+            }
             return
         }
         withUnsafeTemporaryAllocation(of: V.self, capacity: 16) { tile in
             tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
             tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
             tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
-        }
-    }
-
-    /// The 6 x 2V tile, for the last 5 or 6 rows of an 8-row product: three quarters of the
-    /// 8-row tile's work, as `gemmMicrokernel8x2` otherwise.
-    @inline(never)
-    static func gemmMicrokernel6x2<V: SIMD>(
-        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
-        bias: UnsafePointer<V.Scalar>?
-    ) where V.Scalar: TensorScalar {
-        let width = V.scalarCount
-        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * rowStride : a }
-        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3), a4 = row(4), a5 = row(5)
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var b = packedB, p = 0
-        for _ in 0..<kc {
-            let b0 = load(V.self, b), b1 = load(V.self, b + width)
-            var x = V(repeating: a0[p]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
-            x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
-            x = V(repeating: a2[p]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
-            x = V(repeating: a3[p]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
-            x = V(repeating: a4[p]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
-            x = V(repeating: a5[p]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
-            p += stepStride
-            b += 2 * width
-        }
-        if rows == 6 && columns == 2 * width {
-            gemmWriteVector(c00, c, row: 0, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c01, c, row: 0, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c10, c, row: 1, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c11, c, row: 1, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c20, c, row: 2, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c21, c, row: 2, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c30, c, row: 3, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c31, c, row: 3, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c40, c, row: 4, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c41, c, row: 4, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c50, c, row: 5, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c51, c, row: 5, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            return
-        }
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
-            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
-            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
-        }
-    }
-
-    /// The 4 x 2V tile, for the last 4 rows or fewer of an 8-row product (rows of a batch of
-    /// sequences of different lengths end there): half the work of the 8-row tile, and its 8
-    /// accumulators are still the 8 independent FMA chains two pipes of 4-cycle latency need.
-    @inline(never)
-    static func gemmMicrokernel4x2<V: SIMD>(
-        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
-        bias: UnsafePointer<V.Scalar>?
-    ) where V.Scalar: TensorScalar {
-        let width = V.scalarCount
-        @inline(__always) func row(_ r: Int) -> UnsafePointer<V.Scalar> { r < rows ? a + r * rowStride : a }
-        let a0 = row(0), a1 = row(1), a2 = row(2), a3 = row(3)
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
-        var b = packedB, p = 0
-        for _ in 0..<kc {
-            let b0 = load(V.self, b), b1 = load(V.self, b + width)
-            var x = V(repeating: a0[p]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
-            x = V(repeating: a1[p]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
-            x = V(repeating: a2[p]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
-            x = V(repeating: a3[p]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
-            p += stepStride
-            b += 2 * width
-        }
-        if rows == 4 && columns == 2 * width {
-            gemmWriteVector(c00, c, row: 0, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c01, c, row: 0, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c10, c, row: 1, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c11, c, row: 1, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c20, c, row: 2, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c21, c, row: 2, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c30, c, row: 3, vector: 0, ldc: ldc, overwrite: overwrite, bias: bias)
-            gemmWriteVector(c31, c, row: 3, vector: 1, ldc: ldc, overwrite: overwrite, bias: bias)
-            return
-        }
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
-            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
-            tile[6] = c30; tile[7] = c31
             gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
