@@ -15,6 +15,8 @@ extension StepProgramRun {
 
     /// Backpropagates `outputGradient` (`[rowCount, outputWidth]`, or nil for zeros) and
     /// `finalGradient` (laid out as `finalStates`) through every step.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func backward(outputGradient: Tensor<Scalar>?, finalGradient: Tensor<Scalar>, needsData: Bool, needsParameters: [Bool]) -> Gradients {
         let program = self.program
         let maxWidth = program.widths.max() ?? 1
@@ -192,6 +194,8 @@ private final class BackwardContext<Scalar: TensorScalar> {
     func value(_ r: Int) -> UnsafeMutablePointer<Scalar> { run.value(r) }
 
     /// Adds instruction `i`'s input gradients for packed rows `start..<start + count`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func backward(_ i: Int, rows start: Int, count: Int) {
         let r = program.register(ofInstruction: i)
         let width = program.widths[r]

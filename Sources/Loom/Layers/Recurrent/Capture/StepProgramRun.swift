@@ -141,6 +141,8 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
 
     /// Runs every step; `start` holds the state before the first step of each sequence (in
     /// packed order), each `[batch, width]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func forward(start: [Tensor<Scalar>]) {
         let program = self.program
         for i in program.instructions.indices where program.runs(i, hoisted: true) {
@@ -187,6 +189,8 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// Instruction `i` over packed rows `rows..<rows + count`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func execute(_ i: Int, rows start: Int, count: Int) {
         let r = program.register(ofInstruction: i)
         let width = program.widths[r]
