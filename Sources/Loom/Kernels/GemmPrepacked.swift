@@ -17,6 +17,8 @@ package final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
     let tile: GemmTile
     let tileColumns: Int
     let packed: UnsafeMutablePointer<S>
+    /// The size of `packed`'s block.
+    private let byteCount: Int
     /// `offsets[columnBlock][depthBlock]`: where that block's panels start in `packed`.
     let offsets: [[Int]]
 
@@ -48,8 +50,10 @@ package final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
             columnStart += columns
         }
         self.offsets = offsets
-        packed = UnsafeMutableRawPointer.allocate(byteCount: max(total, 1) * MemoryLayout<S>.stride, alignment: 64)
-            .bindMemory(to: S.self, capacity: max(total, 1))
+        // From the cache tensor buffers use: a weight is packed again after every update, and a
+        // fresh block of that size would have its pages faulted in and zeroed each time.
+        byteCount = max(total, 1) * MemoryLayout<S>.stride
+        packed = LargeBlockCache.shared.allocate(bytes: byteCount).bindMemory(to: S.self, capacity: max(total, 1))
         let isFloat = S.self == Float.self
         switch path {
         case .avx512: isFloat ? pack(SIMD16<Float>.self, b, ldb: ldb, transposed: transposed)
@@ -79,7 +83,7 @@ package final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
         }
     }
 
-    deinit { packed.deallocate() }
+    deinit { LargeBlockCache.shared.deallocate(UnsafeMutableRawPointer(packed), bytes: byteCount) }
 }
 
 extension Kernels {
