@@ -72,6 +72,26 @@ extension Kernels {
         return gemmTile(path).vectorsPerRow * lanes
     }
 
+    /// Runs `work` with the vector type of `path` for its scalar: 512-bit vectors
+    /// (`SIMD16<Float>`, `SIMD8<Double>`) on avx512, 256-bit on avx2, 128-bit otherwise; the
+    /// one place the products map a path to a concrete vector type.
+    @inline(__always)
+    static func onPath<Work: GemmPathWork>(_ path: InstructionSet, _ work: Work) {
+        if Work.Scalar.self == Float.self {
+            switch path {
+            case .avx512: work.run(SIMD16<Float>.self)
+            case .avx2: work.run(SIMD8<Float>.self)
+            case .neon, .generic: work.run(SIMD4<Float>.self)
+            }
+        } else {
+            switch path {
+            case .avx512: work.run(SIMD8<Double>.self)
+            case .avx2: work.run(SIMD4<Double>.self)
+            case .neon, .generic: work.run(SIMD2<Double>.self)
+            }
+        }
+    }
+
     /// `gemm` for `Float`, with an explicit thread count.
     @usableFromInline
     static func gemmFloat(
@@ -130,42 +150,10 @@ extension Kernels {
                      c, ldc: ldc, accumulate: accumulate || bias != nil)
             return
         }
-        let path = InstructionSet.current, tile = gemmTile(path)
-        if S.self == Float.self {
-            let (a, b, c) = (rebound(a, Float.self), rebound(b, Float.self), rebound(c, Float.self))
-            let bias = bias.map { rebound($0, Float.self) }, sums = rowSumsOfA.map { rebound($0, Float.self) }
-            switch path {
-            case .avx512:
-                gemmParallel(SIMD16<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            case .avx2:
-                gemmParallel(SIMD8<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            case .neon:
-                gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            case .generic:
-                gemmParallel(SIMD4<Float>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            }
-        } else {
-            let (a, b, c) = (rebound(a, Double.self), rebound(b, Double.self), rebound(c, Double.self))
-            let bias = bias.map { rebound($0, Double.self) }, sums = rowSumsOfA.map { rebound($0, Double.self) }
-            switch path {
-            case .avx512:
-                gemmParallel(SIMD8<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            case .avx2:
-                gemmParallel(SIMD4<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            case .neon:
-                gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            case .generic:
-                gemmParallel(SIMD2<Double>.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                             a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: sums, threads: threads)
-            }
-        }
+        let path = InstructionSet.current
+        onPath(path, GemmProduct(tile: gemmTile(path), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                 a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, bias: bias,
+                                 rowSumsOfA: rowSumsOfA, threads: threads))
     }
 
     /// `gemmParallel` with the tile of one path: vectors of type `V`, `tile.vectorsPerRow` of
@@ -330,5 +318,30 @@ extension Kernels {
     @usableFromInline @inline(__always)
     static func rebound<S, T>(_ pointer: UnsafeMutablePointer<S>, _: T.Type) -> UnsafeMutablePointer<T> {
         UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: T.self)
+    }
+}
+
+/// Work generic over the vector type of a SIMD path, run by `Kernels.onPath` with the concrete
+/// type (Swift has no closures generic over a type; a method of a protocol stands in).
+protocol GemmPathWork {
+    associatedtype Scalar: TensorScalar
+    /// The work with vectors `V`, whose scalar is `Scalar`.
+    func run<V: SIMD>(_: V.Type) where V.Scalar: TensorScalar
+}
+
+/// `gemmParallel`'s arguments, run on one path's vector type.
+struct GemmProduct<Scalar: TensorScalar>: GemmPathWork {
+    let tile: GemmTile
+    let transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int
+    let a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int
+    let c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Scalar>?
+    let rowSumsOfA: UnsafeMutablePointer<Scalar>?, threads: Int
+
+    func run<V: SIMD>(_: V.Type) where V.Scalar: TensorScalar {
+        typealias T = V.Scalar
+        Kernels.gemmParallel(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             Kernels.rebound(a, T.self), lda: lda, Kernels.rebound(b, T.self), ldb: ldb, Kernels.rebound(c, T.self),
+                             ldc: ldc, accumulate: accumulate, bias: bias.map { Kernels.rebound($0, T.self) },
+                             rowSumsOfA: rowSumsOfA.map { Kernels.rebound($0, T.self) }, threads: threads)
     }
 }

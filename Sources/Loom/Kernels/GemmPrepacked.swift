@@ -54,14 +54,17 @@ package final class GemmPackedB<S: TensorScalar>: @unchecked Sendable {
         // fresh block of that size would have its pages faulted in and zeroed each time.
         byteCount = max(total, 1) * MemoryLayout<S>.stride
         packed = LargeBlockCache.shared.allocate(bytes: byteCount).bindMemory(to: S.self, capacity: max(total, 1))
-        let isFloat = S.self == Float.self
-        switch path {
-        case .avx512: isFloat ? pack(SIMD16<Float>.self, b, ldb: ldb, transposed: transposed)
-                              : pack(SIMD8<Double>.self, b, ldb: ldb, transposed: transposed)
-        case .avx2: isFloat ? pack(SIMD8<Float>.self, b, ldb: ldb, transposed: transposed)
-                            : pack(SIMD4<Double>.self, b, ldb: ldb, transposed: transposed)
-        case .neon, .generic: isFloat ? pack(SIMD4<Float>.self, b, ldb: ldb, transposed: transposed)
-                                      : pack(SIMD2<Double>.self, b, ldb: ldb, transposed: transposed)
+        Kernels.onPath(path, Packing(packedB: self, b: b, ldb: ldb, transposed: transposed))
+    }
+
+    /// The packing of `init`, run on the path's vector type.
+    private struct Packing: GemmPathWork {
+        typealias Scalar = S
+        let packedB: GemmPackedB<S>
+        let b: UnsafePointer<S>, ldb: Int, transposed: Bool
+
+        func run<V: SIMD>(_: V.Type) where V.Scalar: TensorScalar {
+            packedB.pack(V.self, b, ldb: ldb, transposed: transposed)
         }
     }
 
@@ -90,44 +93,26 @@ extension Kernels {
     /// `C[M, N] = op(A) · op(B)` (or `+=`) with op(B) already packed: the same arithmetic,
     /// thread split and results as `gemm`, without packing B again. Runs on the path `b` was
     /// packed for.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     package static func gemmPrepacked<S: TensorScalar>(
         transposeA: Bool, m: Int, _ a: UnsafePointer<S>, lda: Int, _ b: GemmPackedB<S>,
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil, threads: Int = Threads.count
     ) {
-        if S.self == Float.self {
-            let (a, b, c) = (rebound(a, Float.self), unsafeBitCast(b, to: GemmPackedB<Float>.self), rebound(c, Float.self))
-            let bias = bias.map { rebound($0, Float.self) }
-            switch b.path {
-            case .avx512:
-                gemmPrepacked(SIMD16<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            case .avx2:
-                gemmPrepacked(SIMD8<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            case .neon:
-                gemmPrepacked(SIMD4<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            case .generic:
-                gemmPrepacked(SIMD4<Float>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            }
-        } else {
-            let (a, b, c) = (rebound(a, Double.self), unsafeBitCast(b, to: GemmPackedB<Double>.self), rebound(c, Double.self))
-            let bias = bias.map { rebound($0, Double.self) }
-            switch b.path {
-            case .avx512:
-                gemmPrepacked(SIMD8<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            case .avx2:
-                gemmPrepacked(SIMD4<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            case .neon:
-                gemmPrepacked(SIMD2<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            case .generic:
-                gemmPrepacked(SIMD2<Double>.self, tile: b.tile, transposeA: transposeA, m: m, a, lda: lda, b, c, ldc: ldc,
-                              accumulate: accumulate, bias: bias, threads: threads)
-            }
+        onPath(b.path, PrepackedProduct(transposeA: transposeA, m: m, a: a, lda: lda, b: b, c: c, ldc: ldc, accumulate: accumulate,
+                                        bias: bias, threads: threads))
+    }
+
+    /// `gemmPrepacked`'s arguments, run on the vector type of the path `b` was packed for.
+    struct PrepackedProduct<Scalar: TensorScalar>: GemmPathWork {
+        let transposeA: Bool, m: Int, a: UnsafePointer<Scalar>, lda: Int, b: GemmPackedB<Scalar>
+        let c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Scalar>?, threads: Int
+
+        func run<V: SIMD>(_: V.Type) where V.Scalar: TensorScalar {
+            typealias T = V.Scalar
+            Kernels.gemmPrepacked(V.self, tile: b.tile, transposeA: transposeA, m: m, Kernels.rebound(a, T.self), lda: lda,
+                                  unsafeDowncast(b, to: GemmPackedB<T>.self), Kernels.rebound(c, T.self), ldc: ldc,
+                                  accumulate: accumulate, bias: bias.map { Kernels.rebound($0, T.self) }, threads: threads)
         }
     }
 
