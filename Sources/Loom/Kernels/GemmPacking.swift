@@ -67,6 +67,23 @@ extension Kernels {
                             sum += v
                         }
                         if let sums { sum.store(to: sums) }
+                    } else if tileRows == 6 {
+                        // A 4-lane and a 2-lane vector per step, sums in registers likewise.
+                        let sums = rowSums.map { $0 + q * 6 }
+                        var sumLow = sums.map { load(SIMD4<S>.self, $0) } ?? .zero
+                        var sumHigh = sums.map { load(SIMD2<S>.self, $0 + 4) } ?? .zero
+                        for p in steps {
+                            let source = row + p * lda, destination = out + p * 6
+                            let low = load(SIMD4<S>.self, source), high = load(SIMD2<S>.self, source + 4)
+                            low.store(to: destination)
+                            high.store(to: destination + 4)
+                            sumLow += low
+                            sumHigh += high
+                        }
+                        if let sums {
+                            sumLow.store(to: sums)
+                            sumHigh.store(to: sums + 4)
+                        }
                     } else {
                         for p in steps { (out + p * tileRows).update(from: row + p * lda, count: tileRows) }
                         if let rowSums { addPanelSums(out + steps.lowerBound * tileRows, steps: steps.count, tileRows: tileRows,
