@@ -12,15 +12,15 @@
 //
 // Both operands come packed (see GemmPacking.swift): A as `kc` groups of MR consecutive
 // elements, B as `kc` groups of NR consecutive elements, so the loop is pure loads,
-// broadcasts and FMAs. (The prepacked product's 8-row tiles can instead read a row-major A
-// in place, `gemmMicrokernel8Rows`.) Every element of C is the sum over p in order, one fused multiply-add
+// broadcasts and FMAs. (The prepacked product's 2-vector-wide tiles can instead read a
+// row-major A in place, `gemmMicrokernel8Rows` and `gemmMicrokernel6Rows`.) Every element of C is the sum over p in order, one fused multiply-add
 // per step starting from zero, whatever the tile: the result depends only on its row of A, its
 // column of B and the K blocking, never on the path.
 
 /// The shape of a microkernel tile: `rows` rows of C (the "MR" of the literature) by
-/// `vectorsPerRow` vectors of the path's width (NR = `vectorsPerRow` · lanes). One of 6 x 2,
-/// 6 x 4 and 8 x 2 (whose edge tiles of 4 rows or fewer run a 4 x 2 kernel, of 5 or 6 rows a
-/// 6 x 2 kernel).
+/// `vectorsPerRow` vectors of the path's width (NR = `vectorsPerRow` · lanes). One of 6 x 2
+/// (whose edge tiles of 4 rows or fewer run a 4 x 2 kernel), 6 x 4 and 8 x 2 (whose edge
+/// tiles of 4 rows or fewer run a 4 x 2 kernel, of 5 or 6 rows a 6 x 2 kernel).
 struct GemmTile: Equatable, Sendable {
     let rows: Int
     let vectorsPerRow: Int
@@ -38,7 +38,7 @@ enum EightRows: GemmTileHeight { static var rows: Int { 8 } }
 
 extension Kernels {
     /// Computes one `tile.rows` x (`tile.vectorsPerRow` · V.scalarCount) tile from a packed
-    /// panel of A (see `gemmMicrokernel2`, `gemmMicrokernel4` and `gemmMicrokernel8Rows`);
+    /// panel of A (see `gemmMicrokernel6Rows`, `gemmMicrokernel4` and `gemmMicrokernel8Rows`);
     /// `bias`, when overwriting, is a row added to every row of the tile (see `gemmWriteTile`).
     @inline(__always)
     static func gemmMicrokernel<V: SIMD>(
@@ -53,41 +53,15 @@ extension Kernels {
         } else if tile.vectorsPerRow == 4 {
             gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
-            gemmMicrokernel2(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+            // A packed panel: row r, step p at packedA[p · 6 + r].
+            gemmMicrokernel6Rows(V.self, kc: kc, packedA, rowStride: 1, stepStride: 6, packedB, c, ldc: ldc, rows: rows,
+                                 columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
-    /// The 6 x 2V tile: `tile = Σ_p packedA[p] ⊗ packedB[p]` over `kc` steps, then the top-left
-    /// `rows x columns` of it stored to `c` (row stride `ldc`) when `overwrite`, added otherwise.
-    @inline(never)
-    static func gemmMicrokernel2<V: SIMD>(
-        _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
-        bias: UnsafePointer<V.Scalar>?
-    ) where V.Scalar: TensorScalar {
-        let width = V.scalarCount
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var a = packedA, b = packedB
-        for _ in 0..<kc {
-            let b0 = load(V.self, b), b1 = load(V.self, b + width)
-            var x = V(repeating: a[0]); c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1)
-            x = V(repeating: a[1]); c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1)
-            x = V(repeating: a[2]); c20.multiplyAdd(x, b0); c21.multiplyAdd(x, b1)
-            x = V(repeating: a[3]); c30.multiplyAdd(x, b0); c31.multiplyAdd(x, b1)
-            x = V(repeating: a[4]); c40.multiplyAdd(x, b0); c41.multiplyAdd(x, b1)
-            x = V(repeating: a[5]); c50.multiplyAdd(x, b0); c51.multiplyAdd(x, b1)
-            a += 6
-            b += 2 * width
-        }
-        withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
-            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
-            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
-            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
-        }
-    }
-
-    /// The 6 x 4V tile (for 32-register files): as `gemmMicrokernel2`, twice as wide.
+    /// The 6 x 4V tile (for 32-register files): `tile = Σ_p packedA[p] ⊗ packedB[p]` over `kc`
+    /// steps, then the top-left `rows x columns` of it stored to `c` (row stride `ldc`) when
+    /// `overwrite`, added otherwise.
     @inline(never)
     static func gemmMicrokernel4<V: SIMD>(
         _: V.Type, kc: Int, _ packedA: UnsafePointer<V.Scalar>, _ packedB: UnsafePointer<V.Scalar>,
@@ -150,6 +124,25 @@ extension Kernels {
                                 rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
             gemmMicrokernelRows(V.self, EightRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
+                                rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        }
+    }
+
+    /// The 6-row tiles (for 16-register files), over A at `a` with row r, step p at
+    /// `a[r · rowStride + p · stepStride]` (a packed panel or a row-major A read in place, as
+    /// for `gemmMicrokernel8Rows`): a tile of 4 rows or fewer runs a 4 x 2V kernel, one of 5 or
+    /// 6 rows the 6 x 2V kernel. Each element of C is the same FMA chain whatever the kernel.
+    @inline(__always)
+    static func gemmMicrokernel6Rows<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
+        bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        if rows <= 4 {
+            gemmMicrokernelRows(V.self, FourRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
+                                rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        } else {
+            gemmMicrokernelRows(V.self, SixRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
                                 rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }

@@ -2,7 +2,7 @@ import Testing
 @testable import Loom
 
 /// `gemmPrepacked` (op(B) packed once, as the fused recurrence uses for `W_hh`; on the 8-row
-/// tile a row-major A read in place) must give bitwise what `gemm` gives for the same
+/// and 6-row tiles a row-major A read in place) must give bitwise what `gemm` gives for the same
 /// operands, for every thread count.
 @Suite struct GemmPrepackedTests {
     private func compare<S: TensorScalar>(_: S.Type, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
@@ -50,8 +50,8 @@ import Testing
     }
 
     /// A row of C is the same bits whatever the number of rows in the product, so the edge
-    /// tiles (8 rows, or 4 or fewer on the 4-row kernel) compute exactly what full tiles do:
-    /// the per-step products of sequences of different lengths rely on it.
+    /// tiles (fewer rows than the tile's, some on the 4- or 6-row kernel) compute exactly
+    /// what full tiles do: the per-step products of sequences of different lengths rely on it.
     @Test(arguments: [false, true])
     func rowsDoNotDependOnTheRowCount(prepacked: Bool) {
         func rows<S: TensorScalar>(_: S.Type, m: Int, n: Int, k: Int) -> [S] {
