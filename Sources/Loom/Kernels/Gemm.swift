@@ -250,12 +250,12 @@ extension Kernels {
         let nBlock = gemmBlockSize(n, limit: 4096, granularity: tileColumns)
         let packedB = ScratchMemory.buffer(.packedB, count: nBlock * kBlock, of: S.self)
         // A transposed A that only one tile of columns will read (a weight gradient `gᵀ · x`
-        // with few input features) is read in place rather than packed: a packed panel would
-        // serve that one tile, so packing only adds a copy. Each step's 8 rows are then 8
-        // neighbouring elements of a stored row, one stored row per step; only while a block
-        // of steps spans at most 256 KB (the reach of a typical 64-entry L1 TLB; beyond it
-        // the strided reads cost more than the copy saves).
-        let aInPlace = transposeA && tileRows == 8 && n <= tileColumns
+        // with few input features), or two on the 6-row tile, is read in place rather than
+        // packed: a packed panel would serve that one tile (or two), so packing only adds a
+        // copy. Each step's 8 or 6 rows are then neighbouring elements of a stored row, one
+        // stored row per step; only while a block of steps spans at most 256 KB (the reach of
+        // a typical 64-entry L1 TLB; beyond it the strided reads cost more than the copy saves).
+        let aInPlace = transposeA && tile.vectorsPerRow == 2 && n <= (tileRows == 8 ? 1 : 2) * tileColumns
             && kBlock * lda * MemoryLayout<S>.stride <= 256 * 1024
         let packedA = aInPlace ? nil : ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
         if aInPlace, let rowSumsOfA { sumRows(ofA: a, transposed: true, m: m, k: k, lda: lda, into: rowSumsOfA) }
@@ -291,8 +291,12 @@ extension Kernels {
                                 gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
                                                 panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow), columns: tileWidth,
                                                 overwrite: overwrite, bias: tileBias)
-                            } else {
+                            } else if tileRows == 8 {
                                 gemmMicrokernel8Rows(V.self, kc: depth, a + depthStart * lda + rowStart + tileRow, rowStride: 1,
+                                                     stepStride: lda, panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow),
+                                                     columns: tileWidth, overwrite: overwrite, bias: tileBias)
+                            } else {
+                                gemmMicrokernel6Rows(V.self, kc: depth, a + depthStart * lda + rowStart + tileRow, rowStride: 1,
                                                      stepStride: lda, panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow),
                                                      columns: tileWidth, overwrite: overwrite, bias: tileBias)
                             }
