@@ -291,14 +291,10 @@ extension Kernels {
                                 gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
                                                 panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow), columns: tileWidth,
                                                 overwrite: overwrite, bias: tileBias)
-                            } else if tileRows == 8 {
-                                gemmMicrokernel8Rows(V.self, kc: depth, a + depthStart * lda + rowStart + tileRow, rowStride: 1,
-                                                     stepStride: lda, panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow),
-                                                     columns: tileWidth, overwrite: overwrite, bias: tileBias)
                             } else {
-                                gemmMicrokernel6Rows(V.self, kc: depth, a + depthStart * lda + rowStart + tileRow, rowStride: 1,
-                                                     stepStride: lda, panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow),
-                                                     columns: tileWidth, overwrite: overwrite, bias: tileBias)
+                                gemmMicrokernelUpTo8Rows(V.self, kc: depth, a + depthStart * lda + rowStart + tileRow, rowStride: 1,
+                                                         stepStride: lda, panelB, target, ldc: ldc, rows: min(tileRows, rows - tileRow),
+                                                         columns: tileWidth, overwrite: overwrite, bias: tileBias)
                             }
                             tileRow += tileRows
                         }

@@ -13,9 +13,9 @@
 // Both operands come packed (see GemmPacking.swift): A as `kc` groups of MR consecutive
 // elements, B as `kc` groups of NR consecutive elements, so the loop is pure loads,
 // broadcasts and FMAs. (The prepacked product's 2-vector-wide tiles can instead read a
-// row-major A in place, `gemmMicrokernel8Rows` and `gemmMicrokernel6Rows`.) Every element of C is the sum over p in order, one fused multiply-add
-// per step starting from zero, whatever the tile: the result depends only on its row of A, its
-// column of B and the K blocking, never on the path.
+// row-major A in place, `gemmMicrokernelUpTo8Rows`.) Every element of C is the sum over p in
+// order, one fused multiply-add per step starting from zero, whatever the tile: the result
+// depends only on its row of A, its column of B and the K blocking, never on the path.
 
 /// The shape of a microkernel tile: `rows` rows of C (the "MR" of the literature) by
 /// `vectorsPerRow` vectors of the path's width (NR = `vectorsPerRow` · lanes). One of 6 x 2
@@ -38,7 +38,7 @@ enum EightRows: GemmTileHeight { static var rows: Int { 8 } }
 
 extension Kernels {
     /// Computes one `tile.rows` x (`tile.vectorsPerRow` · V.scalarCount) tile from a packed
-    /// panel of A (see `gemmMicrokernel6Rows`, `gemmMicrokernel4` and `gemmMicrokernel8Rows`);
+    /// panel of A (see `gemmMicrokernelUpTo8Rows` and `gemmMicrokernel4`);
     /// `bias`, when overwriting, is a row added to every row of the tile (see `gemmWriteTile`).
     @inline(__always)
     static func gemmMicrokernel<V: SIMD>(
@@ -48,14 +48,14 @@ extension Kernels {
     ) where V.Scalar: TensorScalar {
         if tile.rows == 8 {
             // A packed panel: row r, step p at packedA[p · 8 + r].
-            gemmMicrokernel8Rows(V.self, kc: kc, packedA, rowStride: 1, stepStride: 8, packedB, c, ldc: ldc, rows: rows,
-                                 columns: columns, overwrite: overwrite, bias: bias)
+            gemmMicrokernelUpTo8Rows(V.self, kc: kc, packedA, rowStride: 1, stepStride: 8, packedB, c, ldc: ldc, rows: rows,
+                                     columns: columns, overwrite: overwrite, bias: bias)
         } else if tile.vectorsPerRow == 4 {
             gemmMicrokernel4(V.self, kc: kc, packedA, packedB, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
             // A packed panel: row r, step p at packedA[p · 6 + r].
-            gemmMicrokernel6Rows(V.self, kc: kc, packedA, rowStride: 1, stepStride: 6, packedB, c, ldc: ldc, rows: rows,
-                                 columns: columns, overwrite: overwrite, bias: bias)
+            gemmMicrokernelUpTo8Rows(V.self, kc: kc, packedA, rowStride: 1, stepStride: 6, packedB, c, ldc: ldc, rows: rows,
+                                     columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 
@@ -102,16 +102,16 @@ extension Kernels {
         }
     }
 
-    /// The 8-row tiles (for 32-register files), over A at `a` with row r, step p at
-    /// `a[r · rowStride + p · stepStride]`: a packed panel (`1`, `8`) or, in the prepacked
-    /// product, a row-major A read in place (`lda`, `1`), which saves copying the few dozen
-    /// rows of a recurrent step's `h` into panels at every step. A tile of 4 rows or fewer runs
-    /// a 4 x 2V kernel (half the work), one of 5 or 6 rows a 6 x 2V kernel (the steps of a batch
-    /// of sequences of different lengths end in such tiles); rows past `rows` read row 0 again,
-    /// never past A's end, and are not stored. Each element of C is the same FMA chain whatever
-    /// the kernel.
+    /// The 2V-wide tiles of up to 8 rows (8 for 32-register files, 6 for 16-register ones),
+    /// over A at `a` with row r, step p at `a[r · rowStride + p · stepStride]`: a packed panel
+    /// (`1`, MR) or, in the prepacked product, a row-major A read in place (`lda`, `1`), which
+    /// saves copying the few dozen rows of a recurrent step's `h` into panels at every step.
+    /// The tile's valid rows choose the kernel: 4 or fewer a 4 x 2V kernel, 5 or 6 a 6 x 2V
+    /// kernel, 7 or 8 the 8 x 2V kernel (the steps of a batch of sequences of different
+    /// lengths end in such tiles); rows past `rows` read row 0 again, never past A's end, and
+    /// are not stored. Each element of C is the same FMA chain whatever the kernel.
     @inline(__always)
-    static func gemmMicrokernel8Rows<V: SIMD>(
+    static func gemmMicrokernelUpTo8Rows<V: SIMD>(
         _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
         bias: UnsafePointer<V.Scalar>?
@@ -124,25 +124,6 @@ extension Kernels {
                                 rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         } else {
             gemmMicrokernelRows(V.self, EightRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
-                                rows: rows, columns: columns, overwrite: overwrite, bias: bias)
-        }
-    }
-
-    /// The 6-row tiles (for 16-register files), over A at `a` with row r, step p at
-    /// `a[r · rowStride + p · stepStride]` (a packed panel or a row-major A read in place, as
-    /// for `gemmMicrokernel8Rows`): a tile of 4 rows or fewer runs a 4 x 2V kernel, one of 5 or
-    /// 6 rows the 6 x 2V kernel. Each element of C is the same FMA chain whatever the kernel.
-    @inline(__always)
-    static func gemmMicrokernel6Rows<V: SIMD>(
-        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, stepStride: Int, _ packedB: UnsafePointer<V.Scalar>,
-        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool,
-        bias: UnsafePointer<V.Scalar>?
-    ) where V.Scalar: TensorScalar {
-        if rows <= 4 {
-            gemmMicrokernelRows(V.self, FourRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
-                                rows: rows, columns: columns, overwrite: overwrite, bias: bias)
-        } else {
-            gemmMicrokernelRows(V.self, SixRows.self, kc: kc, a, rowStride: rowStride, stepStride: stepStride, packedB, c, ldc: ldc,
                                 rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }

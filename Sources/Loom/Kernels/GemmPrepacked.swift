@@ -159,8 +159,8 @@ extension Kernels {
         let m = rowRange.count, k = b.k
         let mBlock = gemmBlockSize(m, limit: MemoryLayout<S>.size == 4 ? 144 : 96, granularity: tileRows)
         let kBlock = b.kBlock
-        // On the 2-vector-wide tiles a row-major A is read in place (`gemmMicrokernel8Rows`,
-        // `gemmMicrokernel6Rows`): no packed A.
+        // On the 2-vector-wide tiles a row-major A is read in place (`gemmMicrokernelUpTo8Rows`):
+        // no packed A.
         let readsAInPlace = !transposeA && tile.vectorsPerRow == 2
         let packedA = readsAInPlace ? nil : ScratchMemory.buffer(.packedA, count: mBlock * kBlock, of: S.self)
         for (blockIndex, blockOffsets) in b.offsets.enumerated() {
@@ -191,14 +191,10 @@ extension Kernels {
                                 gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth), panelB,
                                                 target, ldc: ldc, rows: rows, columns: tileWidth, overwrite: overwrite,
                                                 bias: tileBias)
-                            } else if tileRows == 8 {
-                                gemmMicrokernel8Rows(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, rowStride: lda,
-                                                     stepStride: 1, panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
-                                                     overwrite: overwrite, bias: tileBias)
                             } else {
-                                gemmMicrokernel6Rows(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, rowStride: lda,
-                                                     stepStride: 1, panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
-                                                     overwrite: overwrite, bias: tileBias)
+                                gemmMicrokernelUpTo8Rows(V.self, kc: depth, a + (firstRow + tileRow) * lda + depthStart, rowStride: lda,
+                                                         stepStride: 1, panelB, target, ldc: ldc, rows: rows, columns: tileWidth,
+                                                         overwrite: overwrite, bias: tileBias)
                             }
                             tileRow += tileRows
                         }
