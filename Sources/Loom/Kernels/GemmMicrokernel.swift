@@ -26,7 +26,7 @@ struct GemmTile: Equatable, Sendable {
     let vectorsPerRow: Int
 }
 
-/// The height of an 8-row-path kernel (`Kernels.gemmMicrokernelRows`), as a type so that each
+/// The height of a 2V-wide kernel (`Kernels.gemmMicrokernelRows`), as a type so that each
 /// height specializes into a kernel of its own with only its rows' FMAs.
 protocol GemmTileHeight {
     static var rows: Int { get }
