@@ -52,6 +52,11 @@ struct GemmShape {
         // The input projections of lstm-medium and lstm-large, all steps at once: X · W_ihᵀ.
         GemmShape(name: "proj-6400x256x1024", transposeA: false, transposeB: true, m: 6400, n: 1024, k: 256),
         GemmShape(name: "proj-3200x512x2048", transposeA: false, transposeB: true, m: 3200, n: 2048, k: 512),
+        // tagger-step's input projection per direction over its 799 packed rows (K = 100),
+        // its weight gradient and its input gradient.
+        GemmShape(name: "proj-799x100x512", transposeA: false, transposeB: true, m: 799, n: 512, k: 100),
+        GemmShape(name: "wgrad-512x799x100", transposeA: true, transposeB: false, m: 512, n: 100, k: 799),
+        GemmShape(name: "dx-799x512x100", transposeA: false, transposeB: false, m: 799, n: 100, k: 512),
     ]
 }
 

@@ -4,8 +4,9 @@ import Synchronization
 // single tape op, with a hand-written backward through time. Per step it does one matrix
 // product for the active rows (`h W_hhᵀ`) and one fused pointwise kernel per row, which
 // writes the row's hidden state straight into the layer output (padded or packed); the input
-// projection of all steps is a separate `linear` op over the packed rows, or, without
-// gradient, one product per chunk of steps just before them (`RecurrentDirectionInput.inputWeights`).
+// projection of all steps is a separate `linear` op over the packed rows, or one product per
+// chunk of steps just before them (`RecurrentDirectionInput.inputWeights`), whose gradients
+// the op's backward then computes as that `linear` would.
 // The composed cells (`CellWeights.step`) are the reference it is tested against.
 
 /// The result of `recurrentSequence`.
@@ -43,7 +44,9 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
     /// When set, `projected` holds the unprojected input rows, multiplied by these weights a
     /// chunk of steps at a time just before those steps run, so each step's projection is read
     /// from cache rather than from a projection of the whole sequence in memory; the same
-    /// products, so the same bits. Without gradient only: the op is then not recorded.
+    /// products, so the same bits. The op then also records the weights, and its backward
+    /// gives the gradients of the input rows, `W_ih` and `b_ih` with the products `linear`'s
+    /// backward would run on the gate gradients (so those bits are the same too).
     package var inputWeights: RecurrentInputWeights<Scalar>?
     /// With `inputWeights` only: packed row `r`'s input is row `inputRows[r]` of `projected`
     /// (rows in any order, such as a padded batch's), copied into a small buffer a chunk of
@@ -93,7 +96,7 @@ package struct RecurrentDirectionInput<Scalar: TensorScalar> {
         [projected, h0] + (c0.map { [$0] } ?? []) + [weightHH] + (biasHH.map { [$0] } ?? [])
     }
 
-    /// The input weights' tensors, which the op reads but never records.
+    /// The input weights' tensors, recorded after `tensors` when the op projects the input.
     var inputWeightTensors: [Tensor<Scalar>] {
         inputWeights.map { [$0.weight] + ($0.bias.map { [$0] } ?? []) } ?? []
     }
@@ -131,10 +134,8 @@ package func recurrentSequence<Scalar>(
     let placements = directions.indices.map { d in
         (layout.rows(plan, reversed: d == 1) ?? Array(0..<rows)).map { $0 * width + d * hidden }
     }
-    let inputs = directions.flatMap(\.tensors)
+    let inputs = directions.flatMap { $0.tensors + $0.inputWeightTensors }
     let recording = Tensor.shouldRecord(inputs)
-    precondition(directions.allSatisfy { $0.inputWeights == nil } || !Tensor.shouldRecord(inputs + directions.flatMap(\.inputWeightTensors)),
-                 "recurrentSequence: projecting the input step by step is for inference only")
     let saved = recording ? directions.map { _ in RecurrentSavedState<Scalar>(mode: mode, rows: rows, hidden: hidden) } : nil
 
     // The final states of every direction, `[hN | cN]` per direction, and the padded output,
@@ -170,18 +171,33 @@ package func recurrentSequence<Scalar>(
         let hasBias = directions.map { $0.biasHH != nil }
         let output = outputValue.detached(), saved = saved!
         // Capture counts, not `directions`: holding it would keep every direction's input
-        // projection alive until backward, for nothing.
+        // projection alive until backward, for nothing. A direction that projects its input
+        // itself keeps the input rows and `W_ih` instead.
         let directionCount = directions.count
         let rowIndices = directions.map(\.rowIndex)
+        let projections = directions.map { d in
+            d.inputWeights.map { RecurrentInputGradients(input: d.projected.detached(), inputRows: d.inputRows, weights: $0) }
+        }
         return { g in
             let dOutput = outputGradient.take()
             var grads = [[Tensor<Scalar>?]](repeating: [], count: directionCount)
             runDirections(directionCount) { d, threads in
+                // The gate gradients are also needed for the gradients of a projection done here.
+                var needsGates = needs[d]
+                if let projection = projections[d] { needsGates[0] = needsGates[0] || projection.needsWeights }
                 grads[d] = recurrentBackward(mode, gradientOutput: dOutput.map { UnsafePointer($0.storage.base) },
                                              gradientStates: g.storage.base + d * stateBlock,
                                              output: output.storage.base, placement: placements[d], saved: saved[d], plan: plan,
-                                             rowIndex: rowIndices[d], weightHH: weights[d], hasBias: hasBias[d], needs: needs[d],
+                                             rowIndex: rowIndices[d], weightHH: weights[d], hasBias: hasBias[d], needs: needsGates,
                                              threads: threads)
+            }
+            for d in 0..<directionCount {
+                guard let projection = projections[d] else { continue }
+                // The gate gradients in, the gradients of the input rows, W_ih and b_ih out
+                // (recorded in that order: the input first, the weights last).
+                let (input, weight, bias) = projection.gradients(gates: grads[d][0], inputNeedsGradient: needs[d][0])
+                grads[d][0] = input
+                grads[d] += projection.hasBias ? [weight, bias] : [weight]
             }
             return grads.flatMap { $0 }
         }
@@ -282,6 +298,73 @@ private func checkDirection<Scalar>(_ mode: RecurrentMode, _ d: RecurrentDirecti
     checkShape((mode == .lstm) == (d.c0 != nil), "recurrentSequence: c0 is needed for an LSTM and only for it")
     if let c0 = d.c0 { checkShape(c0.shape == [batch, hidden], "recurrentSequence: c0 \(c0.shape) should be [\(batch), \(hidden)]") }
     if let biasHH = d.biasHH { checkShape(biasHH.shape == [gates], "recurrentSequence: biasHH \(biasHH.shape) should be [\(gates)]") }
+}
+
+/// The backward of an input projection that the fused recurrence did itself
+/// (`RecurrentDirectionInput.inputWeights`): from the gate gradients `g` (`[rows, G·H]`, in
+/// the order of the projected rows), the same products `linear`'s backward runs on them,
+/// `dW_ih = gᵀ · x`, `db_ih = Σ_rows g` and `dx = g · W_ih`, the last added into a zero
+/// gradient of the whole input when the rows were picked from it (`inputRows`), as
+/// `indexSelect`'s backward does. So the bits are those of the `linear` op it stands for.
+private struct RecurrentInputGradients<Scalar: TensorScalar> {
+    /// The input the rows were read from, `[inputCount, I]`.
+    let input: Tensor<Scalar>
+    let inputRows: [Int]?
+    let weight: Tensor<Scalar>
+    let hasBias: Bool
+    let needsWeight: Bool, needsBias: Bool
+
+    init(input: Tensor<Scalar>, inputRows: [Int]?, weights: RecurrentInputWeights<Scalar>) {
+        self.input = input
+        self.inputRows = inputRows
+        weight = weights.weight.detached()
+        hasBias = weights.bias != nil
+        needsWeight = weights.weight.requiresGrad
+        needsBias = weights.bias?.requiresGrad ?? false
+    }
+
+    /// Whether `W_ih` or `b_ih` needs a gradient (which needs the gate gradients).
+    var needsWeights: Bool { needsWeight || needsBias }
+
+    /// The gradients of the input, `W_ih` and `b_ih` (each `nil` when not needed) from the
+    /// gate gradients `gates` (`nil` when nothing needs them).
+    func gradients(gates: Tensor<Scalar>?, inputNeedsGradient: Bool)
+        -> (input: Tensor<Scalar>?, weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) {
+        guard let gates else { return (nil, nil, nil) }
+        let rows = gates.shape[0], gateCount = weight.shape[0], inputSize = weight.shape[1]
+        let g = UnsafePointer(gates.storage.base), x = UnsafePointer(input.storage.base)
+        var parameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) = (nil, nil)
+        if needsWeights {
+            // The input rows in the order of the gate gradients.
+            let rowsOfX = inputRows.map { picks in
+                Tensor<Scalar>(shape: [rows, inputSize]) { out in
+                    for (r, pick) in picks.enumerated() {
+                        (out.baseAddress! + r * inputSize).initialize(from: x + pick * inputSize, count: inputSize)
+                    }
+                }
+            }
+            parameters = linearParameterGradients(g, rowsOfX.map { UnsafePointer($0.storage.base) } ?? x, rows: rows,
+                                                  outFeatures: gateCount, inFeatures: inputSize, weight: needsWeight,
+                                                  bias: hasBias && needsBias)
+        }
+        guard inputNeedsGradient else { return (nil, parameters.weight, parameters.bias) }
+        let dxRows = Tensor<Scalar>(shape: [rows, inputSize]) { out in
+            let weightOperand = MatmulOperand(weight)
+            Tensor.gemm(transposeA: false, m: rows, n: inputSize, k: gateCount, g, lda: gateCount,
+                        weightOperand, transposeB: weightOperand.isTransposed, batch: 0, batchStride: 0,
+                        out.baseAddress!, ldc: inputSize, accumulate: false)
+        }
+        guard let inputRows else { return (dxRows, parameters.weight, parameters.bias) }
+        let dx = Tensor<Scalar>(shape: input.shape) { out in
+            out.initialize(repeating: 0)
+            var source = UnsafePointer(dxRows.storage.base)
+            for pick in inputRows {
+                Kernels.accumulate(source, into: out.baseAddress! + pick * inputSize, count: inputSize)
+                source += inputSize
+            }
+        }
+        return (dx, parameters.weight, parameters.bias)
+    }
 }
 
 /// The input projection done a chunk of steps at a time (`RecurrentDirectionInput.inputWeights`):

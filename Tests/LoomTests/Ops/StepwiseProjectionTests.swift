@@ -1,9 +1,10 @@
 import Testing
 @testable import Loom
 
-/// Without gradient, the fused recurrence may project the input rows a chunk of steps at a time,
-/// just before those steps, instead of all rows up front. The products are the same, so the
-/// results must be the same bits whichever way runs and however the steps are chunked.
+/// The fused recurrence may project the input rows a chunk of steps at a time, just before
+/// those steps, instead of all rows up front (with gradient, its backward then computes the
+/// projection's gradients). The products are the same, so the results and the gradients must
+/// be the same bits whichever way runs and however the steps are chunked.
 @Suite struct StepwiseProjectionTests {
     enum Kind: CaseIterable { case lstm, gru, rnn }
 
@@ -81,27 +82,105 @@ import Testing
         }
     }
 
-    @Test func automaticChoiceFollowsSizeAndGradient() {
+    /// The output, final states and every gradient (input, then each parameter) of a
+    /// 2-layer bidirectional layer trained one step under `policy`.
+    func gradients(_ kind: Kind, policy: StepwiseProjection.Policy, batchFirst: Bool, lengths: [Int]?, threads: Int,
+                   chunkBytes: Int, packed: Bool = false) -> [[Float]] {
+        var generator = RandomGenerator(seed: 33)
+        let batch = 6, time = 5, input = 7, hidden = 9
+        let x = Tensor<Float>.randn(batchFirst || packed ? [batch, time, input] : [time, batch, input], using: &generator)
+            .requiringGrad()
+        return Threads.withCount(threads) {
+            StepwiseProjection.$chunkBytes.withValue(chunkBytes) { StepwiseProjection.$policy.withValue(policy) {
+                func loss(_ output: Tensor<Float>, _ states: [Tensor<Float>]) -> Tensor<Float> {
+                    // Weighted sums, so every output element and state gets its own gradient.
+                    var total = (output * Tensor<Float>.randn(output.shape, using: &generator)).sum()
+                    for state in states { total = total + (state * Tensor<Float>.randn(state.shape, using: &generator)).sum() }
+                    return total
+                }
+                let values: [[Float]], parameters: [Tensor<Float>]
+                switch kind {
+                case .lstm:
+                    let layer = LSTM<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
+                                            bidirectional: true, using: &generator)
+                    if packed {
+                        let r = layer(try! packPaddedSequence(x, lengths: lengths!, batchFirst: true))
+                        loss(r.output.data, [r.hN, r.cN]).backward()
+                        values = [r.output.data.scalars, r.hN.scalars, r.cN.scalars]
+                    } else {
+                        let r = try! layer.forward(x, lengths: lengths, using: &generator)
+                        loss(r.output, [r.hN, r.cN]).backward()
+                        values = [r.output.scalars, r.hN.scalars, r.cN.scalars]
+                    }
+                    parameters = layer.namedParameters().map(\.tensor)
+                case .gru:
+                    let layer = GRU<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
+                                           bidirectional: true, using: &generator)
+                    let r = try! layer.forward(x, lengths: lengths, using: &generator)
+                    loss(r.output, [r.hN]).backward()
+                    values = [r.output.scalars, r.hN.scalars]
+                    parameters = layer.namedParameters().map(\.tensor)
+                case .rnn:
+                    let layer = RNN<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
+                                           bidirectional: true, using: &generator)
+                    let r = try! layer.forward(x, lengths: lengths, using: &generator)
+                    loss(r.output, [r.hN]).backward()
+                    values = [r.output.scalars, r.hN.scalars]
+                    parameters = layer.namedParameters().map(\.tensor)
+                }
+                return values + [x.grad!.scalars] + parameters.map { $0.grad!.scalars }
+            } }
+        }
+    }
+
+    @Test(arguments: Kind.allCases, [true, false])
+    func stepwiseGradientsAreBitwiseTheWholeProjection(kind: Kind, batchFirst: Bool) {
+        // As above, with gradient: the op's own backward of the projection against `linear`'s
+        // (and `indexSelect`'s, for the gathered rows of variable lengths).
+        for lengths in [nil, [5, 2, 0, 5, 3, 1]] as [[Int]?] {
+            for threads in [1, 2] {
+                let whole = gradients(kind, policy: .never, batchFirst: batchFirst, lengths: lengths, threads: threads,
+                                      chunkBytes: StepwiseProjection.chunkBytes)
+                for chunkBytes in [1 << 20, 8 * 36 * MemoryLayout<Float>.size] {
+                    let stepwise = gradients(kind, policy: .always, batchFirst: batchFirst, lengths: lengths, threads: threads,
+                                             chunkBytes: chunkBytes)
+                    #expect(whole.count == stepwise.count)
+                    for (index, (a, b)) in zip(whole, stepwise).enumerated() {
+                        #expect(a == b, "\(kind) batchFirst \(batchFirst) lengths \(String(describing: lengths)) threads \(threads) chunk \(chunkBytes) tensor \(index)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func packedInputStepwiseGradientsAreBitwiseTheWholeProjection() {
+        let lengths = [5, 2, 4, 5, 3, 1]
+        let whole = gradients(.lstm, policy: .never, batchFirst: true, lengths: lengths, threads: 1,
+                              chunkBytes: StepwiseProjection.chunkBytes, packed: true)
+        for chunkBytes in [1 << 20, 8 * 36 * MemoryLayout<Float>.size] {
+            let stepwise = gradients(.lstm, policy: .always, batchFirst: true, lengths: lengths, threads: 1,
+                                     chunkBytes: chunkBytes, packed: true)
+            #expect(whole == stepwise, "chunk \(chunkBytes)")
+        }
+    }
+
+    @Test func automaticChoiceFollowsSize() {
         var generator = RandomGenerator(seed: 2)
-        func decision(batch: Int, input: Int = 8, hidden: Int, time: Int, gradient: Bool) -> Bool {
+        func decision(batch: Int, input: Int = 8, hidden: Int, time: Int) -> Bool {
             let weights = [CellWeights<Float>(mode: .lstm, inputSize: input, hiddenSize: hidden, projSize: 0, bias: true,
                                               using: &generator)]
-            let x = Tensor<Float>.zeros([batch, time, input])
-            let starts = [[Tensor<Float>.zeros([batch, hidden]), Tensor<Float>.zeros([batch, hidden])]]
             let plan = StepPlan(lengths: [Int](repeating: time, count: batch))
-            let decide = { Recurrence<LSTMCell<Float>>.projectsStepwise(data: x, weights: weights, starts: starts, plan: plan) }
-            return gradient ? decide() : withoutGradient(decide)
+            return Recurrence<LSTMCell<Float>>.projectsStepwise(weights: weights, plan: plan)
         }
-        // 64 rows per step, a 26 MB projection: step by step, but only without gradient.
-        #expect(decision(batch: 64, hidden: 256, time: 100, gradient: false))
-        #expect(!decision(batch: 64, hidden: 256, time: 100, gradient: true))
+        // 64 rows per step, a 26 MB projection: step by step.
+        #expect(decision(batch: 64, hidden: 256, time: 100))
         // 32 rows per step: step by step while W_ih takes 512 KB or less (here 256 KB and
         // 64 KB), all rows at once when it is larger (4 MB and 1 MB + 8 KB).
-        #expect(decision(batch: 32, input: 128, hidden: 128, time: 100, gradient: false))
-        #expect(decision(batch: 32, input: 8, hidden: 512, time: 100, gradient: false))
-        #expect(!decision(batch: 32, input: 512, hidden: 512, time: 100, gradient: false))
-        #expect(!decision(batch: 32, input: 258, hidden: 256, time: 100, gradient: false))
+        #expect(decision(batch: 32, input: 128, hidden: 128, time: 100))
+        #expect(decision(batch: 32, input: 8, hidden: 512, time: 100))
+        #expect(!decision(batch: 32, input: 512, hidden: 512, time: 100))
+        #expect(!decision(batch: 32, input: 258, hidden: 256, time: 100))
         // A projection that fits in cache: all rows at once.
-        #expect(!decision(batch: 64, hidden: 16, time: 10, gradient: false))
+        #expect(!decision(batch: 64, hidden: 16, time: 10))
     }
 }

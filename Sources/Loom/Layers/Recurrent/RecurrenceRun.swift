@@ -81,15 +81,15 @@ extension Recurrence {
 
     /// One layer through the fused recurrence op: each direction's input projection is one
     /// product over its rows (read in place through a row index when every sequence has the
-    /// full length, else gathered first), or, without gradient, one per chunk of steps inside
-    /// the op (rows read in place, or copied chunk by chunk); then one op runs every direction
-    /// and writes the output in `layout`.
+    /// full length, else gathered first), or one per chunk of steps inside the op (rows read
+    /// in place, or copied chunk by chunk); then one op runs every direction and writes the
+    /// output in `layout`.
     private func runFused(_ mode: RecurrentMode, weights: [CellWeights<Scalar>], _ data: Tensor<Scalar>, layout: SequenceLayout,
                           plan: StepPlan, starts: [[Tensor<Scalar>]]) -> (output: Tensor<Scalar>, states: [[Tensor<Scalar>]]) {
         // Every row of the layout is a real step, and every step has the whole batch.
         let isFullLength = layout.rowCount(plan) == plan.rowCount && plan.batchSizes.allSatisfy { $0 == plan.batch }
         let flat = data.reshaped([layout.rowCount(plan), data.shape[data.rank - 1]])
-        let stepwise = Self.projectsStepwise(data: data, weights: weights, starts: starts, plan: plan)
+        let stepwise = Self.projectsStepwise(weights: weights, plan: plan)
         let inputs = weights.indices.map { direction in
             let rows = layout.rows(plan, reversed: direction == 1)
             let input: Tensor<Scalar>, rowIndex: [Int]?, inputRows: [Int]?
@@ -112,18 +112,15 @@ extension Recurrence {
     }
 
     /// Whether the fused recurrence projects the input rows a chunk of steps at a time, just
-    /// before those steps, rather than all rows up front. It does when nothing needs a gradient
-    /// (so the projection is not a tape op) and the whole projection (`plan.rowCount` x G·H per
-    /// direction) takes 1 MB or more, so it would not stay in the L2 cache, if either the steps
-    /// have 48 rows or more on average or `W_ih` takes 512 KB or less. A product of a few rows
+    /// before those steps, rather than all rows up front (with gradient, the op's backward
+    /// then runs the projection's). It does when the whole projection (`plan.rowCount` x G·H
+    /// per direction) takes 1 MB or more, so it would not stay in the L2 cache, if either the
+    /// steps have 48 rows or more on average or `W_ih` takes 512 KB or less. A product of a few rows
     /// reads all of `W_ih`, which costs little while `W_ih` stays in cache between steps, and
     /// much when it streams from memory (lstm-large's 4 MB `W_ih` at 32 rows a step: 4% slower).
     /// `StepwiseProjection.policy` can force either way. Either way the products and their bits
     /// are the same.
-    static func projectsStepwise(data: Tensor<Scalar>, weights: [CellWeights<Scalar>], starts: [[Tensor<Scalar>]],
-                                 plan: StepPlan) -> Bool {
-        let parameters = weights.flatMap { [$0.weightIH, $0.weightHH] + [$0.biasIH, $0.biasHH].compactMap { $0 } }
-        if Tensor.shouldRecord([data] + parameters + starts.flatMap { $0 }) { return false }
+    static func projectsStepwise(weights: [CellWeights<Scalar>], plan: StepPlan) -> Bool {
         switch StepwiseProjection.policy {
         case .always: return true
         case .never: return false
@@ -235,7 +232,7 @@ extension Recurrence {
 /// `Recurrence.projectsStepwise`), and how large a chunk may be; tests force either way and
 /// small chunks to compare them.
 enum StepwiseProjection {
-    /// `automatic` chooses by size; `always` and `never` force a way (without gradient only).
+    /// `automatic` chooses by size; `always` and `never` force a way.
     enum Policy { case automatic, always, never }
 
     /// The policy in effect for the current task.
