@@ -13,9 +13,11 @@
 // Both operands come packed (see GemmPacking.swift): A as `kc` groups of MR consecutive
 // elements, B as `kc` groups of NR consecutive elements, so the loop is pure loads,
 // broadcasts and FMAs. (The prepacked product's 2-vector-wide tiles can instead read a
-// row-major A in place, `gemmMicrokernelUpTo8Rows`.) Every element of C is the sum over p in
-// order, one fused multiply-add per step starting from zero, whatever the tile: the result
-// depends only on its row of A, its column of B and the K blocking, never on the path.
+// row-major A in place, `gemmMicrokernelUpTo8Rows`, and run the one or two rows left below
+// the whole tiles over two panels at once, `gemmMicrokernelTwoPanels`.) Every element of C
+// is the sum over p in order, one fused multiply-add per step starting from zero, whatever
+// the tile: the result depends only on its row of A, its column of B and the K blocking,
+// never on the path.
 
 /// The shape of a microkernel tile: `rows` rows of C (the "MR" of the literature) by
 /// `vectorsPerRow` vectors of the path's width (NR = `vectorsPerRow` · lanes). One of 6 x 2
@@ -191,6 +193,38 @@ extension Kernels {
             tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
             tile[12] = c60; tile[13] = c61; tile[14] = c70; tile[15] = c71
             gemmWriteTile(tile.baseAddress!, vectorsPerRow: 2, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
+        }
+    }
+
+    /// The last one or two rows of a row block over two adjacent 2V-wide panels of B at once
+    /// (4V columns; the second panel `nextPanel` scalars after the first), with A read as in
+    /// `gemmMicrokernelUpTo8Rows` (row r, step p at `a[r · rowStride + p]`). A 4 x 2V kernel
+    /// given one or two valid rows spends the time of four on them; here 8 accumulators, the
+    /// independent chains the FMA pipes need, serve two rows of 4V columns. The second row
+    /// repeats the first when `rows` is 1 and is not stored. Each element of C is the same FMA
+    /// chain as in any other kernel.
+    @inline(never)
+    static func gemmMicrokernelTwoPanels<V: SIMD>(
+        _: V.Type, kc: Int, _ a: UnsafePointer<V.Scalar>, rowStride: Int, _ packedB: UnsafePointer<V.Scalar>, nextPanel: Int,
+        _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, overwrite: Bool, bias: UnsafePointer<V.Scalar>?
+    ) where V.Scalar: TensorScalar {
+        let width = V.scalarCount
+        let a0 = a, a1 = rows > 1 ? a + rowStride : a
+        var c00 = V(), c01 = V(), c02 = V(), c03 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V()
+        var b = packedB
+        for p in 0..<kc {
+            let b0 = load(V.self, b), b1 = load(V.self, b + width)
+            let b2 = load(V.self, b + nextPanel), b3 = load(V.self, b + nextPanel + width)
+            var x = V(repeating: a0[p])
+            c00.multiplyAdd(x, b0); c01.multiplyAdd(x, b1); c02.multiplyAdd(x, b2); c03.multiplyAdd(x, b3)
+            x = V(repeating: a1[p])
+            c10.multiplyAdd(x, b0); c11.multiplyAdd(x, b1); c12.multiplyAdd(x, b2); c13.multiplyAdd(x, b3)
+            b += 2 * width
+        }
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 8) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03
+            tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13
+            gemmWriteTile(tile.baseAddress!, vectorsPerRow: 4, c, ldc: ldc, rows: rows, columns: columns, overwrite: overwrite, bias: bias)
         }
     }
 

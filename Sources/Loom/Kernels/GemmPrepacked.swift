@@ -179,12 +179,16 @@ extension Kernels {
                         gemmPackA(transposeA ? a + depthStart * lda + firstRow : a + firstRow * lda + depthStart,
                                   lda: lda, transposed: transposeA, rows: blockRows, kc: depth, tileRows: tileRows, into: packedA)
                     }
+                    // One or two rows left below the whole tiles, read in place: two panels at a time.
+                    let leftover = blockRows % tileRows
+                    let pairsLeftover = readsAInPlace && leftover > 0 && leftover <= 2
+                    let tiledRows = pairsLeftover ? blockRows - leftover : blockRows
                     var column = low
                     while column < high {
                         let panelB = UnsafePointer(b.packed + offset + (column - blockStart) * depth)
                         let tileWidth = min(tileColumns, high - column)
                         var tileRow = 0
-                        while tileRow < blockRows {
+                        while tileRow < tiledRows {
                             let rows = min(tileRows, blockRows - tileRow), target = c + (firstRow + tileRow) * ldc + column
                             let tileBias = overwrite ? bias.map { $0 + column } : nil
                             if let packedA {
@@ -199,6 +203,22 @@ extension Kernels {
                             tileRow += tileRows
                         }
                         column += tileColumns
+                    }
+                    column = low
+                    while pairsLeftover && column < high {
+                        let panelB = UnsafePointer(b.packed + offset + (column - blockStart) * depth)
+                        let width = min(2 * tileColumns, high - column)
+                        let rowA = a + (firstRow + tiledRows) * lda + depthStart, target = c + (firstRow + tiledRows) * ldc + column
+                        let tileBias = overwrite ? bias.map { $0 + column } : nil
+                        if width > tileColumns {
+                            gemmMicrokernelTwoPanels(V.self, kc: depth, rowA, rowStride: lda, panelB, nextPanel: tileColumns * depth,
+                                                     target, ldc: ldc, rows: leftover, columns: width, overwrite: overwrite,
+                                                     bias: tileBias)
+                        } else {
+                            gemmMicrokernelUpTo8Rows(V.self, kc: depth, rowA, rowStride: lda, stepStride: 1, panelB, target, ldc: ldc,
+                                                     rows: leftover, columns: width, overwrite: overwrite, bias: tileBias)
+                        }
+                        column += 2 * tileColumns
                     }
                     rowStart += blockRows
                 }

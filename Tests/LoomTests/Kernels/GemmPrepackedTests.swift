@@ -29,8 +29,12 @@ import Testing
     @Test(arguments: [false, true], [false, true])
     func matchesGemmBitwiseInFloat(transposeA: Bool, transposeB: Bool) {
         // Tails of every width, 1x1, k = 1, several K blocks (> 512), and sizes that split
-        // over threads by columns (n wide) and by rows (m tall).
-        let shapes: [(Int, Int, Int)] = [(1, 1, 1), (7, 17, 1), (13, 33, 5), (32, 512, 128), (5, 40, 600), (300, 20, 70)]
+        // over threads by columns (n wide) and by rows (m tall). One or two rows left below
+        // the whole tiles (m = 7, 13, 32 on the 6-row tile, 10 on the 8-row one, 2, 14) run
+        // the two-panel kernel over pairs of panels, a last unpaired panel (n = 33, 40, 70 - 64)
+        // the 2V-wide one, also across several K blocks.
+        let shapes: [(Int, Int, Int)] = [(1, 1, 1), (7, 17, 1), (13, 33, 5), (32, 512, 128), (5, 40, 600), (300, 20, 70),
+                                         (2, 33, 600), (10, 70, 600), (14, 70, 600)]
         for (m, n, k) in shapes {
             for accumulate in [false, true] {
                 for threads in [1, 2, 3] {
