@@ -343,9 +343,10 @@ private struct RecurrentInputGradients<Scalar: TensorScalar> {
                     }
                 }
             }
-            parameters = linearParameterGradients(g, rowsOfX.map { UnsafePointer($0.storage.base) } ?? x, rows: rows,
-                                                  outFeatures: gateCount, inFeatures: inputSize, weight: needsWeight,
-                                                  bias: hasBias && needsBias)
+            parameters = withExtendedLifetime(rowsOfX) {
+                linearParameterGradients(g, rowsOfX.map { UnsafePointer($0.storage.base) } ?? x, rows: rows,
+                                         outFeatures: gateCount, inFeatures: inputSize, weight: needsWeight, bias: hasBias && needsBias)
+            }
         }
         guard inputNeedsGradient else { return (nil, parameters.weight, parameters.bias) }
         let dxRows = Tensor<Scalar>(shape: [rows, inputSize]) { out in
@@ -357,10 +358,12 @@ private struct RecurrentInputGradients<Scalar: TensorScalar> {
         guard let inputRows else { return (dxRows, parameters.weight, parameters.bias) }
         let dx = Tensor<Scalar>(shape: input.shape) { out in
             out.initialize(repeating: 0)
-            var source = UnsafePointer(dxRows.storage.base)
-            for pick in inputRows {
-                Kernels.accumulate(source, into: out.baseAddress! + pick * inputSize, count: inputSize)
-                source += inputSize
+            withExtendedLifetime(dxRows) {
+                var source = UnsafePointer(dxRows.storage.base)
+                for pick in inputRows {
+                    Kernels.accumulate(source, into: out.baseAddress! + pick * inputSize, count: inputSize)
+                    source += inputSize
+                }
             }
         }
         return (dx, parameters.weight, parameters.bias)
