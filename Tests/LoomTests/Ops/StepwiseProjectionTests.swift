@@ -83,7 +83,7 @@ import Testing
     }
 
     /// The output, final states and every gradient (input, then each parameter) of a
-    /// 2-layer bidirectional layer trained one step under `policy`.
+    /// 2-layer bidirectional layer after one backward pass under `policy`.
     func gradients(_ kind: Kind, policy: StepwiseProjection.Policy, batchFirst: Bool, lengths: [Int]?, threads: Int,
                    chunkBytes: Int, packed: Bool = false) -> [[Float]] {
         var generator = RandomGenerator(seed: 33)
@@ -92,43 +92,36 @@ import Testing
             .requiringGrad()
         return Threads.withCount(threads) {
             StepwiseProjection.$chunkBytes.withValue(chunkBytes) { StepwiseProjection.$policy.withValue(policy) {
-                func loss(_ output: Tensor<Float>, _ states: [Tensor<Float>]) -> Tensor<Float> {
-                    // Weighted sums, so every output element and state gets its own gradient.
+                // Backward from weighted sums (so every output element and state gets its own
+                // gradient); the values, then the gradients of the input and of each parameter.
+                func results(_ output: Tensor<Float>, _ states: [Tensor<Float>], _ parameters: [Tensor<Float>]) -> [[Float]] {
                     var total = (output * Tensor<Float>.randn(output.shape, using: &generator)).sum()
                     for state in states { total = total + (state * Tensor<Float>.randn(state.shape, using: &generator)).sum() }
-                    return total
+                    total.backward()
+                    return [output.scalars] + states.map(\.scalars) + [x.grad!.scalars] + parameters.map { $0.grad!.scalars }
                 }
-                let values: [[Float]], parameters: [Tensor<Float>]
                 switch kind {
                 case .lstm:
                     let layer = LSTM<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
                                             bidirectional: true, using: &generator)
+                    let parameters = layer.namedParameters().map(\.tensor)
                     if packed {
                         let r = layer(try! packPaddedSequence(x, lengths: lengths!, batchFirst: true))
-                        loss(r.output.data, [r.hN, r.cN]).backward()
-                        values = [r.output.data.scalars, r.hN.scalars, r.cN.scalars]
-                    } else {
-                        let r = try! layer.forward(x, lengths: lengths, using: &generator)
-                        loss(r.output, [r.hN, r.cN]).backward()
-                        values = [r.output.scalars, r.hN.scalars, r.cN.scalars]
+                        return results(r.output.data, [r.hN, r.cN], parameters)
                     }
-                    parameters = layer.namedParameters().map(\.tensor)
+                    let r = try! layer.forward(x, lengths: lengths, using: &generator)
+                    return results(r.output, [r.hN, r.cN], parameters)
                 case .gru:
                     let layer = GRU<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
                                            bidirectional: true, using: &generator)
                     let r = try! layer.forward(x, lengths: lengths, using: &generator)
-                    loss(r.output, [r.hN]).backward()
-                    values = [r.output.scalars, r.hN.scalars]
-                    parameters = layer.namedParameters().map(\.tensor)
+                    return results(r.output, [r.hN], layer.namedParameters().map(\.tensor))
                 case .rnn:
                     let layer = RNN<Float>(inputSize: input, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst,
                                            bidirectional: true, using: &generator)
                     let r = try! layer.forward(x, lengths: lengths, using: &generator)
-                    loss(r.output, [r.hN]).backward()
-                    values = [r.output.scalars, r.hN.scalars]
-                    parameters = layer.namedParameters().map(\.tensor)
+                    return results(r.output, [r.hN], layer.namedParameters().map(\.tensor))
                 }
-                return values + [x.grad!.scalars] + parameters.map { $0.grad!.scalars }
             } }
         }
     }
