@@ -35,18 +35,26 @@ extension Tensor {
         }
         return result.recorded("indexSelect", inputs: [self]) {
             let inputShape = shape
-            return { g in
-                [Tensor(shape: inputShape) { out in
-                    out.initialize(repeating: 0)
-                    var src = UnsafePointer(g.storage.base)
-                    for o in 0..<outer {
-                        let block = out.baseAddress! + o * size * inner
-                        for pick in picks {
-                            Kernels.accumulate(src, into: block + pick * inner, count: inner)
-                            src += inner
-                        }
-                    }
-                }]
+            return { g in [Tensor.indexSelectGradient(g, inputShape: inputShape, axis: axis, picks: picks)] }
+        }
+    }
+
+    /// The gradient of `indexSelect(dim: axis, index: picks)` of a tensor shaped `inputShape`
+    /// from the result's gradient `g`: zeros, with each selected slice of `g` added back into
+    /// its source slice (so repeated picks accumulate), `inputShape`.
+    static func indexSelectGradient(_ g: Tensor, inputShape: [Int], axis: Int, picks: [Int]) -> Tensor {
+        let size = inputShape[axis]
+        let outer = Shape.count(of: Array(inputShape[..<axis]))
+        let inner = Shape.count(of: Array(inputShape[(axis + 1)...]))
+        return Tensor(shape: inputShape) { out in
+            out.initialize(repeating: 0)
+            var src = UnsafePointer(g.storage.base)
+            for o in 0..<outer {
+                let block = out.baseAddress! + o * size * inner
+                for pick in picks {
+                    Kernels.accumulate(src, into: block + pick * inner, count: inner)
+                    src += inner
+                }
             }
         }
     }

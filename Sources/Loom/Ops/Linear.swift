@@ -35,14 +35,7 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
         return { g in
             // dx = g · W, dW = gᵀ · x, db = Σ_rows g.
             var grads: [Tensor<Scalar>?] = [nil, nil]
-            if needX {
-                grads[0] = Tensor(shape: xValue.shape) { out in
-                    let weightOperand = MatmulOperand(w)
-                    Tensor.gemm(transposeA: false, m: rows, n: inFeatures, k: outFeatures, g.storage.base, lda: outFeatures,
-                                weightOperand, transposeB: weightOperand.isTransposed, batch: 0, batchStride: 0,
-                                out.baseAddress!, ldc: inFeatures, accumulate: false)
-                }
-            }
+            if needX { grads[0] = linearInputGradient(g.storage.base, weight: w, rows: rows, shape: xValue.shape) }
             let (dW, dB) = linearParameterGradients(g.storage.base, xValue.storage.base, rows: rows, outFeatures: outFeatures,
                                                     inFeatures: inFeatures, weight: needW, bias: needB)
             grads[1] = dW
@@ -50,6 +43,21 @@ public func linear<Scalar>(_ x: Tensor<Scalar>, weight: Tensor<Scalar>, bias: Te
             return grads
         }
     }.traced(.linear, inputs)
+}
+
+/// The gradient of a linear map's input, `dx = g · W`, from the output's gradient `g`
+/// (`[rows, outFeatures]`, contiguous) and the weight (`[outFeatures, inFeatures]`, read in
+/// place, or through the packed form its storage keeps); shaped `shape` (`rows · inFeatures`
+/// elements, the input's shape).
+func linearInputGradient<Scalar: TensorScalar>(_ g: UnsafePointer<Scalar>, weight: Tensor<Scalar>, rows: Int, shape: [Int])
+    -> Tensor<Scalar> {
+    let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+    return Tensor(shape: shape) { out in
+        let weightOperand = MatmulOperand(weight)
+        Tensor.gemm(transposeA: false, m: rows, n: inFeatures, k: outFeatures, g, lda: outFeatures,
+                    weightOperand, transposeB: weightOperand.isTransposed, batch: 0, batchStride: 0,
+                    out.baseAddress!, ldc: inFeatures, accumulate: false)
+    }
 }
 
 /// The gradients of a linear map's weight and bias, each when asked for: `dW = gᵀ · x`

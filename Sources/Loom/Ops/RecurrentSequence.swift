@@ -336,37 +336,17 @@ private struct RecurrentInputGradients<Scalar: TensorScalar> {
         var parameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) = (nil, nil)
         if needsWeights {
             // The input rows in the order of the gate gradients.
-            let rowsOfX = inputRows.map { picks in
-                Tensor<Scalar>(shape: [rows, inputSize]) { out in
-                    for (r, pick) in picks.enumerated() {
-                        (out.baseAddress! + r * inputSize).initialize(from: x + pick * inputSize, count: inputSize)
-                    }
-                }
-            }
+            let rowsOfX = inputRows.map { input.indexSelect(dim: 0, index: IntTensor($0)) }
             parameters = withExtendedLifetime(rowsOfX) {
                 linearParameterGradients(g, rowsOfX.map { UnsafePointer($0.storage.base) } ?? x, rows: rows,
                                          outFeatures: gateCount, inFeatures: inputSize, weight: needsWeight, bias: hasBias && needsBias)
             }
         }
         guard inputNeedsGradient else { return (nil, parameters.weight, parameters.bias) }
-        let dxRows = Tensor<Scalar>(shape: [rows, inputSize]) { out in
-            let weightOperand = MatmulOperand(weight)
-            Tensor.gemm(transposeA: false, m: rows, n: inputSize, k: gateCount, g, lda: gateCount,
-                        weightOperand, transposeB: weightOperand.isTransposed, batch: 0, batchStride: 0,
-                        out.baseAddress!, ldc: inputSize, accumulate: false)
-        }
+        let dxRows = linearInputGradient(g, weight: weight, rows: rows, shape: [rows, inputSize])
         guard let inputRows else { return (dxRows, parameters.weight, parameters.bias) }
-        let dx = Tensor<Scalar>(shape: input.shape) { out in
-            out.initialize(repeating: 0)
-            withExtendedLifetime(dxRows) {
-                var source = UnsafePointer(dxRows.storage.base)
-                for pick in inputRows {
-                    Kernels.accumulate(source, into: out.baseAddress! + pick * inputSize, count: inputSize)
-                    source += inputSize
-                }
-            }
-        }
-        return (dx, parameters.weight, parameters.bias)
+        return (Tensor.indexSelectGradient(dxRows, inputShape: input.shape, axis: 0, picks: inputRows), parameters.weight,
+                parameters.bias)
     }
 }
 
