@@ -44,6 +44,10 @@ struct GemmShape {
         GemmShape(name: "step-64x256x1024", transposeA: false, transposeB: true, m: 64, n: 1024, k: 256, prepacked: true),
         GemmShape(name: "step-32x512x2048", transposeA: false, transposeB: true, m: 32, n: 2048, k: 512, prepacked: true),
         GemmShape(name: "step-32x512x512", transposeA: false, transposeB: true, m: 32, n: 512, k: 512, prepacked: true),
+        // lstm-small's step, and its input projection a chunk of 4 steps at a time (prepacked W_ih).
+        GemmShape(name: "step-32x128x512", transposeA: false, transposeB: true, m: 32, n: 512, k: 128, prepacked: true),
+        GemmShape(name: "proj-128x64x512", transposeA: false, transposeB: true, m: 128, n: 512, k: 64, prepacked: true),
+        GemmShape(name: "proj-1600x64x512", transposeA: false, transposeB: true, m: 1600, n: 512, k: 64, prepacked: true),
         // Weight gradients dW = dGatesᵀ · X over all packed rows: lstm-tiny's (one tile of
         // columns), lstm-small's dW_ih and dW_hh.
         GemmShape(name: "wgrad-128x560x32", transposeA: true, transposeB: false, m: 128, n: 32, k: 560),

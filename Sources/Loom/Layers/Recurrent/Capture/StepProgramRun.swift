@@ -1,8 +1,9 @@
 // Replaying a captured step over the packed rows of a batch, forward and backward. Every
 // register gets a buffer of all packed rows (`[rows, width]`): step `t` writes its rows
-// `offsets[t]..<offsets[t] + batchSizes[t]`, hoisted registers are computed for all rows at
-// once, and backward reads what forward left there. Each op uses the same kernel as the op
-// it replays, so results match op-by-op evaluation; nothing depends on the thread count.
+// `offsets[t]..<offsets[t] + batchSizes[t]`, hoisted registers are computed for many rows at
+// once (all of them, or a chunk of steps just before those steps run), and backward reads
+// what forward left there. Each op uses the same kernel as the op it replays, so results
+// match op-by-op evaluation; nothing depends on the thread count.
 
 /// One replay of a `StepProgram` over a packed batch, with the buffers backward needs.
 final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
@@ -31,6 +32,16 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// `keepsAllRows`, else those of `StepProgram.valuesReadByBackward`).
     private let ring: [Bool]
     private let ringRows: Int
+    /// The most packed rows whose hoisted registers are computed together (`rowCount` when
+    /// they are computed all at once; see `hoistedChunkRows(…)`).
+    let hoistedChunkRows: Int
+    /// Per register: whether it is a hoisted value that holds only the current chunk's rows
+    /// (`hoistedChunkRows` of them), because nothing reads it after its chunk's steps: with
+    /// chunks, every hoisted register but the output, a next state and (with `keepsAllRows`)
+    /// those backward reads.
+    private let chunked: [Bool]
+    /// The first packed row of the chunk whose hoisted rows the chunked registers hold.
+    private var chunkOffset = 0
     /// The alternating block the current step uses, and the current step's first packed row.
     private var slot = 0, slotOffset = 0
     /// Per state tensor, where the current step reads it when that is the previous step's
@@ -47,6 +58,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     @inline(__always) func rows(_ r: Int, _ row: Int) -> UnsafeMutablePointer<Scalar> {
         let width = program.widths[r]
         if r > 0 && r <= program.stateCount, let carried = carriedState[r - 1] { return carried + (row - slotOffset) * width }
+        if chunked[r] { return values[r] + (row - chunkOffset) * width }
         return ring[r] ? values[r] + (slot * ringRows + row - slotOffset) * width : values[r] + row * width
     }
 
@@ -71,16 +83,30 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         self.offsets = offsets
         rowCount = total
         ringRows = batchSizes.first ?? 0
+        let chunkRows = Self.hoistedChunkRows(program, parameters: parameters, batchSizes: batchSizes)
+        hoistedChunkRows = chunkRows
+        let crossesSteps = Set([program.outputRegister] + program.stateOutputRegisters)
         var ring = program.widths.indices.map { r in
             r != 0 && r != program.outputRegister && !program.hoisted[r] && !(keepsAllRows && program.valuesReadByBackward[r])
         }
-        schedule = StepSchedule(program, keepsAllRows: keepsAllRows, ring: ring)
+        var chunked = program.widths.indices.map { r in
+            chunkRows < total && r != 0 && program.hoisted[r] && !crossesSteps.contains(r) && !(keepsAllRows && program.valuesReadByBackward[r])
+        }
+        // Values that last only while their step (or chunk) runs.
+        schedule = StepSchedule(program, keepsAllRows: keepsAllRows, ring: zip(ring, chunked).map { $0 || $1 })
         let shared = schedule.sharedValues
-        for r in ring.indices where shared[r] != r { ring[r] = ring[shared[r]] }
+        // A sum sharing a hoisted register's rows that crosses steps needs all of them.
+        for r in shared.indices where shared[r] != r && crossesSteps.contains(r) { chunked[shared[r]] = false }
+        for r in ring.indices where shared[r] != r {
+            ring[r] = ring[shared[r]]
+            chunked[r] = chunked[shared[r]]
+        }
         self.ring = ring
+        self.chunked = chunked
+        let rowsHeld = { [ringRows] (r: Int) -> Int in ring[r] ? 2 * ringRows : chunked[r] ? chunkRows : total }
         var bytes = StepArena.size(of: schedule.scratchCount, Scalar.self)
         for (r, width) in program.widths.enumerated() where r != 0 && r != program.outputRegister && shared[r] == r {
-            bytes += StepArena.size(of: (ring[r] ? 2 * ringRows : total) * width, Scalar.self)
+            bytes += StepArena.size(of: rowsHeld(r) * width, Scalar.self)
         }
         for s in 0..<program.stateCount { bytes += StepArena.size(of: batch * program.widths[1 + s], Scalar.self) }
         for (i, instruction) in program.instructions.enumerated() {
@@ -100,7 +126,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             values.append(r == 0 ? data.storage.base
                           : r == outputRegister ? outputValue.storage.base
                           : shared[r] != r ? values[shared[r]]
-                          : arena.take((ring[r] ? 2 * ringRows : total) * width, of: Scalar.self))
+                          : arena.take(rowsHeld(r) * width, of: Scalar.self))
         }
         finals = (0..<program.stateCount).map { arena.take(batch * program.widths[1 + $0], of: Scalar.self) }
         for (i, instruction) in program.instructions.enumerated() {
@@ -145,11 +171,26 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     @_specialize(where Scalar == Double)
     func forward(start: [Tensor<Scalar>]) {
         let program = self.program
-        for i in program.instructions.indices where program.runs(i, hoisted: true) {
-            execute(i, rows: 0, count: rowCount)
-        }
-        for (n, t) in stepOrder.enumerated() {
+        let order = stepOrder
+        let chunkRows = hoistedChunkRows
+        var chunkEnd = 0
+        for (n, t) in order.enumerated() {
             let size = batchSizes[t], offset = offsets[t]
+            if n == chunkEnd {
+                // The hoisted rows of the steps from this one on, up to `chunkRows` of them.
+                var rows = size
+                chunkEnd = n + 1
+                while chunkEnd < order.count, rows + batchSizes[order[chunkEnd]] <= chunkRows {
+                    rows += batchSizes[order[chunkEnd]]
+                    chunkEnd += 1
+                }
+                // The chunk's rows are contiguous: they run down the packed rows in reverse.
+                let first = reversed ? offsets[order[chunkEnd - 1]] : offset
+                chunkOffset = first
+                for i in program.instructions.indices where program.runs(i, hoisted: true) {
+                    execute(i, rows: first, count: rows)
+                }
+            }
             slot = n % 2
             slotOffset = offset
             let previous = previousStep(t)
@@ -186,6 +227,38 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
             }
         }
         for s in carriedState.indices { carriedState[s] = nil }
+    }
+
+    /// The most packed rows whose hoisted registers are computed together, just before the
+    /// first of their steps runs: all rows when they take less than 1 MB (they stay in the L2
+    /// cache until their steps read them), else `StepwiseProjection.chunkBytes` of them (at
+    /// least the first step's), unless a hoisted product's weight takes more than 512 KB and
+    /// the steps have fewer than 48 rows on average (a product of a few rows reads all of the
+    /// weight: the rule of `Recurrence.projectsStepwise`). Rows are independent in every
+    /// instruction, so the values are the same bits however the rows are chunked.
+    static func hoistedChunkRows(_ program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], batchSizes: [Int]) -> Int {
+        let size = MemoryLayout<Scalar>.stride
+        let rowCount = batchSizes.reduce(0, +)
+        var bytesPerRow = 0, largestWeight = 0
+        for (i, instruction) in program.instructions.enumerated() where program.runs(i, hoisted: true) {
+            bytesPerRow += program.widths[program.register(ofInstruction: i)] * size
+            if case .linear(_, let weight, _) = instruction {
+                let count: Int
+                switch weight {
+                case .parameter(let p): count = parameters[p].count
+                case .constant(let c): count = program.constants[c].count
+                }
+                largestWeight = Swift.max(largestWeight, count * size)
+            }
+        }
+        let chunk = Swift.max(batchSizes.first ?? 0, StepwiseProjection.chunkBytes / Swift.max(bytesPerRow, 1))
+        switch StepwiseProjection.policy {
+        case .always: return chunk
+        case .never: return rowCount
+        case .automatic:
+            let chunked = rowCount * bytesPerRow >= 1 << 20 && (rowCount >= 48 * batchSizes.count || largestWeight <= 512 << 10)
+            return chunked ? chunk : rowCount
+        }
     }
 
     /// Instruction `i` over packed rows `rows..<rows + count`.
