@@ -48,6 +48,8 @@ struct GemmShape {
         GemmShape(name: "step-32x128x512", transposeA: false, transposeB: true, m: 32, n: 512, k: 128, prepacked: true),
         GemmShape(name: "proj-128x64x512", transposeA: false, transposeB: true, m: 128, n: 512, k: 64, prepacked: true),
         GemmShape(name: "proj-1600x64x512", transposeA: false, transposeB: true, m: 1600, n: 512, k: 64, prepacked: true),
+        // lstm-small's step backward: dh = dGates · W_hh (K = 4H = 512, N = H = 128).
+        GemmShape(name: "dh-32x512x128", transposeA: false, transposeB: false, m: 32, n: 128, k: 512, prepacked: true),
         // Weight gradients dW = dGatesᵀ · X over all packed rows: lstm-tiny's (one tile of
         // columns), lstm-small's dW_ih and dW_hh.
         GemmShape(name: "wgrad-128x560x32", transposeA: true, transposeB: false, m: 128, n: 32, k: 560),

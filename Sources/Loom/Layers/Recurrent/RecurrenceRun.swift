@@ -229,8 +229,9 @@ extension Recurrence {
 }
 
 /// When the fused recurrence projects the input a chunk of steps at a time (see
-/// `Recurrence.projectsStepwise`), and how large a chunk may be; tests force either way and
-/// small chunks to compare them.
+/// `Recurrence.projectsStepwise`), and a captured step computes its hoisted values so (see
+/// `StepProgramRun.hoistedChunkRows`), and how large a chunk may be; tests force either way
+/// and small chunks to compare them.
 enum StepwiseProjection {
     /// `automatic` chooses by size; `always` and `never` force a way.
     enum Policy { case automatic, always, never }
