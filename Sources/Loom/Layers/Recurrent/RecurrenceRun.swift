@@ -113,23 +113,15 @@ extension Recurrence {
 
     /// Whether the fused recurrence projects the input rows a chunk of steps at a time, just
     /// before those steps, rather than all rows up front (with gradient, the op's backward
-    /// then runs the projection's). It does when the whole projection (`plan.rowCount` x G·H
-    /// per direction) takes 1 MB or more, so it would not stay in the L2 cache, if either the
-    /// steps have 48 rows or more on average or `W_ih` takes 512 KB or less. A product of a few rows
-    /// reads all of `W_ih`, which costs little while `W_ih` stays in cache between steps, and
-    /// much when it streams from memory (lstm-large's 4 MB `W_ih` at 32 rows a step: 4% slower).
-    /// `StepwiseProjection.policy` can force either way. Either way the products and their bits
+    /// then runs the projection's): `StepwiseProjection.chunks` for the whole projection
+    /// (`plan.rowCount` x G·H per direction) and `W_ih` (lstm-large's 4 MB `W_ih` at 32 rows a
+    /// step keeps one product: 4% slower by chunks). Either way the products and their bits
     /// are the same.
     static func projectsStepwise(weights: [CellWeights<Scalar>], plan: StepPlan) -> Bool {
-        switch StepwiseProjection.policy {
-        case .always: return true
-        case .never: return false
-        case .automatic:
-            let gates = weights[0].weightIH.shape[0], inputSize = weights[0].weightIH.shape[1]
-            let weightBytes = gates * inputSize * MemoryLayout<Scalar>.size
-            return plan.rowCount * gates * MemoryLayout<Scalar>.size >= 1 << 20
-                && (plan.rowCount >= 48 * plan.batchSizes.count || weightBytes <= 512 << 10)
-        }
+        let gates = weights[0].weightIH.shape[0], inputSize = weights[0].weightIH.shape[1]
+        let size = MemoryLayout<Scalar>.size
+        return StepwiseProjection.chunks(bytes: plan.rowCount * gates * size, rows: plan.rowCount, steps: plan.batchSizes.count,
+                                         weightBytes: gates * inputSize * size)
     }
 
     /// One layer over packed rows, direction by direction, as captured step programs or op
@@ -242,4 +234,18 @@ enum StepwiseProjection {
     /// The most memory one chunk's projection takes (a chunk always holds at least one step);
     /// tests make it small to run many chunks.
     @TaskLocal static var chunkBytes = 256 << 10
+
+    /// Whether input work of `bytes` over `rows` packed rows in `steps` steps, reading weights
+    /// of at most `weightBytes`, runs a chunk of steps at a time under the current policy:
+    /// automatically when it takes 1 MB or more (it would not stay in the L2 cache until the
+    /// steps read it), if the steps have 48 rows or more on average or the weight takes 512 KB
+    /// or less (a product of a few rows reads all of the weight, which costs little while the
+    /// weight stays in cache between steps and much when it streams from memory).
+    static func chunks(bytes: Int, rows: Int, steps: Int, weightBytes: Int) -> Bool {
+        switch policy {
+        case .always: return true
+        case .never: return false
+        case .automatic: return bytes >= 1 << 20 && (rows >= 48 * steps || weightBytes <= 512 << 10)
+        }
+    }
 }

@@ -230,12 +230,11 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     }
 
     /// The most packed rows whose hoisted registers are computed together, just before the
-    /// first of their steps runs: all rows when they take less than 1 MB (they stay in the L2
-    /// cache until their steps read them), else `StepwiseProjection.chunkBytes` of them (at
-    /// least the first step's), unless a hoisted product's weight takes more than 512 KB and
-    /// the steps have fewer than 48 rows on average (a product of a few rows reads all of the
-    /// weight: the rule of `Recurrence.projectsStepwise`). Rows are independent in every
-    /// instruction, so the values are the same bits however the rows are chunked.
+    /// first of their steps runs: `StepwiseProjection.chunkBytes` of them (at least the first
+    /// step's) when `StepwiseProjection.chunks` says so for their size and their largest
+    /// weight (the rule of the fused recurrence's projection), else all rows. Rows are
+    /// independent in every instruction, so the values are the same bits however the rows
+    /// are chunked.
     static func hoistedChunkRows(_ program: StepProgram<Scalar>, parameters: [Tensor<Scalar>], batchSizes: [Int]) -> Int {
         let size = MemoryLayout<Scalar>.stride
         let rowCount = batchSizes.reduce(0, +)
@@ -251,14 +250,9 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                 largestWeight = Swift.max(largestWeight, count * size)
             }
         }
-        let chunk = Swift.max(batchSizes.first ?? 0, StepwiseProjection.chunkBytes / Swift.max(bytesPerRow, 1))
-        switch StepwiseProjection.policy {
-        case .always: return chunk
-        case .never: return rowCount
-        case .automatic:
-            let chunked = rowCount * bytesPerRow >= 1 << 20 && (rowCount >= 48 * batchSizes.count || largestWeight <= 512 << 10)
-            return chunked ? chunk : rowCount
-        }
+        guard StepwiseProjection.chunks(bytes: rowCount * bytesPerRow, rows: rowCount, steps: batchSizes.count,
+                                        weightBytes: largestWeight) else { return rowCount }
+        return Swift.max(batchSizes.first ?? 0, StepwiseProjection.chunkBytes / Swift.max(bytesPerRow, 1))
     }
 
     /// Instruction `i` over packed rows `rows..<rows + count`.
