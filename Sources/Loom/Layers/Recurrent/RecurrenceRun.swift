@@ -146,10 +146,13 @@ extension Recurrence {
     private func runDirection(_ cell: Cell, _ data: Tensor<Scalar>, batchSizes: [Int], start: [Tensor<Scalar>], reversed: Bool)
         -> (Tensor<Scalar>, [Tensor<Scalar>]) {
         if stepExecution == .captured, let first = batchSizes.first, first > 0 {
-            let sample = data.detached().narrow(dim: 0, start: 0, length: first)
+            // The step is captured on (at most) two rows: the capture's results are discarded,
+            // and two rows are enough to tell a value of each row from one reduced over rows.
+            let sampleRows = Swift.min(first, 2)
+            let sample = data.detached().narrow(dim: 0, start: 0, length: sampleRows)
             let parameters = cell.parameters()
             switch StepProgram.capture(cell, parameters: parameters, input: sample,
-                                       state: start.map { $0.detached().narrow(dim: 0, start: 0, length: first) }) {
+                                       state: start.map { $0.detached().narrow(dim: 0, start: 0, length: sampleRows) }) {
             case .success(let program):
                 return capturedSequence(program, parameters: parameters, data: data, batchSizes: batchSizes,
                                         batch: start.first?.shape[0] ?? first, reversed: reversed, start: start)
