@@ -47,6 +47,16 @@ package enum NegateKernel: UnaryKernel {
 
 extension Kernels {
     /// `out[i] = Op(x[i])` for `i < count`; `out` may alias `x`.
+    @inlinable @inline(__always)
+    package static func unary<Op: UnaryKernel, S: TensorScalar>(
+        _ op: Op.Type, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, count: Int
+    ) {
+        unaryRows(Op.self, x, rowStride: count, out, rowStride: count, rows: 1, width: count)
+    }
+
+    /// `unary` over `rows` rows of `width` elements, the rows of `x` and of `out` `xRowStride`
+    /// and `outRowStride` elements apart; each row gets exactly the arithmetic of `unary`. The
+    /// SIMD path is looked up once for all rows.
     @_specialize(where Op == ExpKernel, S == Float)
     @_specialize(where Op == ExpKernel, S == Double)
     @_specialize(where Op == LogKernel, S == Float)
@@ -60,35 +70,33 @@ extension Kernels {
     @_specialize(where Op == NegateKernel, S == Float)
     @_specialize(where Op == NegateKernel, S == Double)
     @inlinable
-    package static func unary<Op: UnaryKernel, S: TensorScalar>(
-        _ op: Op.Type, _ x: UnsafePointer<S>, _ out: UnsafeMutablePointer<S>, count: Int
-    ) {
-        let isFloat = S.self == Float.self
-        switch InstructionSet.current {
-        case .avx512:
-            isFloat ? unaryRow(Op.self, SIMD16<Float>.self, rebound(x, Float.self), rebound(out, Float.self), count: count)
-                    : unaryRow(Op.self, SIMD8<Double>.self, rebound(x, Double.self), rebound(out, Double.self), count: count)
-        case .avx2:
-            isFloat ? unaryRow(Op.self, SIMD8<Float>.self, rebound(x, Float.self), rebound(out, Float.self), count: count)
-                    : unaryRow(Op.self, SIMD4<Double>.self, rebound(x, Double.self), rebound(out, Double.self), count: count)
-        case .neon, .generic:
-            isFloat ? unaryRow(Op.self, SIMD4<Float>.self, rebound(x, Float.self), rebound(out, Float.self), count: count)
-                    : unaryRow(Op.self, SIMD2<Double>.self, rebound(x, Double.self), rebound(out, Double.self), count: count)
-        }
-    }
-
-    /// `unary` over `rows` rows of `width` elements, the rows of `x` and of `out` `xRowStride`
-    /// and `outRowStride` elements apart; each row gets exactly the arithmetic of `unary`.
-    @inlinable @inline(__always)
     package static func unaryRows<Op: UnaryKernel, S: TensorScalar>(
         _ op: Op.Type, _ x: UnsafePointer<S>, rowStride xRowStride: Int, _ out: UnsafeMutablePointer<S>, rowStride outRowStride: Int,
         rows: Int, width: Int
     ) {
-        if xRowStride == width && outRowStride == width {
-            unary(Op.self, x, out, count: rows * width)
-        } else {
-            for row in 0..<rows { unary(Op.self, x + row * xRowStride, out + row * outRowStride, count: width) }
+        // Contiguous rows are one long row.
+        let (rows, width) = xRowStride == width && outRowStride == width ? (1, rows * width) : (rows, width)
+        let isFloat = S.self == Float.self
+        switch InstructionSet.current {
+        case .avx512:
+            isFloat ? unaryRows(Op.self, SIMD16<Float>.self, rebound(x, Float.self), xRowStride, rebound(out, Float.self), outRowStride, rows, width)
+                    : unaryRows(Op.self, SIMD8<Double>.self, rebound(x, Double.self), xRowStride, rebound(out, Double.self), outRowStride, rows, width)
+        case .avx2:
+            isFloat ? unaryRows(Op.self, SIMD8<Float>.self, rebound(x, Float.self), xRowStride, rebound(out, Float.self), outRowStride, rows, width)
+                    : unaryRows(Op.self, SIMD4<Double>.self, rebound(x, Double.self), xRowStride, rebound(out, Double.self), outRowStride, rows, width)
+        case .neon, .generic:
+            isFloat ? unaryRows(Op.self, SIMD4<Float>.self, rebound(x, Float.self), xRowStride, rebound(out, Float.self), outRowStride, rows, width)
+                    : unaryRows(Op.self, SIMD2<Double>.self, rebound(x, Double.self), xRowStride, rebound(out, Double.self), outRowStride, rows, width)
         }
+    }
+
+    /// `unaryRows` on vectors of type `V`.
+    @inlinable @inline(__always)
+    package static func unaryRows<Op: UnaryKernel, V: SIMD>(
+        _ op: Op.Type, _: V.Type, _ x: UnsafePointer<V.Scalar>, _ xRowStride: Int, _ out: UnsafeMutablePointer<V.Scalar>,
+        _ outRowStride: Int, _ rows: Int, _ width: Int
+    ) where V.Scalar: TensorScalar {
+        for row in 0..<rows { unaryRow(Op.self, V.self, x + row * xRowStride, out + row * outRowStride, count: width) }
     }
 
     /// `unary` on vectors of type `V`. The last partial vector goes through the same vector
