@@ -21,13 +21,14 @@ extension Kernels {
     }
 
     /// The gradient of an elementwise function from its output `v` (or input, for `log`):
-    /// `y[i] += g[i] · f'(…)`, with `f'` per `function`.
+    /// `y[i] += g[i] · f'(…)`, with `f'` per `function`, or `y[i] = g[i] · f'(…)` when
+    /// `overwrite` (what `y` held is not read).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
     package static func accumulateUnaryGradient<S: TensorScalar>(_ function: StepUnaryOp, _ g: UnsafePointer<S>,
                                                                  output v: UnsafePointer<S>, input x: UnsafePointer<S>,
-                                                                 into y: UnsafeMutablePointer<S>, count: Int) {
+                                                                 into y: UnsafeMutablePointer<S>, count: Int, overwrite: Bool = false) {
         typealias V = S.Vector
         let width = V.scalarCount
         let one = V(repeating: 1), zero = V(repeating: 0)
@@ -52,6 +53,14 @@ extension Kernels {
             }
         }
         var i = 0
+        if overwrite {
+            while i + width <= count {
+                vector(load(V.self, g + i), load(V.self, v + i), load(V.self, x + i)).store(to: y + i)
+                i += width
+            }
+            while i < count { y[i] = scalar(g[i], v[i], x[i]); i += 1 }
+            return
+        }
         while i + width <= count {
             (load(V.self, y + i) + vector(load(V.self, g + i), load(V.self, v + i), load(V.self, x + i))).store(to: y + i)
             i += width

@@ -375,7 +375,8 @@ private struct StepProjection<Scalar: TensorScalar> {
         packedWeight = weight.storage.packedRightOperand(transposed: true, k: inputSize, n: gateCount)
             ?? GemmPackedB(weight.storage.base, ldb: inputSize, transposed: true, k: inputSize, n: gateCount)
         bias = weights.bias.map { UnsafePointer($0.storage.base) }
-        rowBudget = max(plan.batchSizes.first ?? 0, StepwiseProjection.chunkBytes / max(gateCount * MemoryLayout<Scalar>.stride, 1))
+        rowBudget = StepwiseProjection.chunkRows(bytesPerRow: gateCount * MemoryLayout<Scalar>.stride,
+                                                 firstStepRows: plan.batchSizes.first ?? 0)
         gates = UnsafeMutablePointer.allocate(capacity: max(rowBudget * gateCount, 1))
         gathered = gathers ? UnsafeMutablePointer.allocate(capacity: max(rowBudget * inputSize, 1)) : nil
     }

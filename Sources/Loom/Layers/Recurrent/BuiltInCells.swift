@@ -17,6 +17,9 @@ extension FusedStepCell {
     /// Whether the fused op computes this cell: its implementation is `.fused` and it has no
     /// projection (which only the composed step computes).
     var runsFused: Bool { implementation == .fused && weights.weightHR == nil }
+
+    /// The cell's parameters when its scalar is `S`, else nil.
+    func weights<S: TensorScalar>(of _: S.Type) -> CellWeights<S>? { weights as? CellWeights<S> }
 }
 
 extension RNNCell: FusedStepCell {

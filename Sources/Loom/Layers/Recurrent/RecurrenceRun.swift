@@ -72,9 +72,13 @@ extension Recurrence {
     func fusedLayer(_ layer: Int) -> (mode: RecurrentMode, weights: [CellWeights<Scalar>])? {
         var mode = RecurrentMode.lstm, weights: [CellWeights<Scalar>] = []
         for cell in cells[layer] {
-            guard let fused = cell as? any FusedStepCell<Scalar>, fused.runsFused else { return nil }
+            // The cast to the unconstrained existential is answered from the runtime's
+            // conformance cache; one to `any FusedStepCell<Scalar>` checks the constraint anew
+            // on every call, which costs a small model a percent of its step.
+            guard let fused = cell as? any FusedStepCell, fused.runsFused, let cellWeights = fused.weights(of: Scalar.self)
+            else { return nil }
             mode = fused.recurrentMode
-            weights.append(fused.weights)
+            weights.append(cellWeights)
         }
         return (mode, weights)
     }
@@ -250,5 +254,11 @@ enum StepwiseProjection {
         case .never: return false
         case .automatic: return bytes >= 1 << 20 && (rows >= 48 * steps || weightBytes <= 512 << 10)
         }
+    }
+
+    /// The most packed rows of one chunk, when each row's input work takes `bytesPerRow`:
+    /// `chunkBytes` of them, and never fewer than the first (largest) step's `firstStepRows`.
+    static func chunkRows(bytesPerRow: Int, firstStepRows: Int) -> Int {
+        Swift.max(firstStepRows, chunkBytes / Swift.max(bytesPerRow, 1))
     }
 }

@@ -107,6 +107,26 @@ import Loom
         try expectCapturedEqualsOpByOp(recurrence, inputSize: 3, withInitialStates: true)
     }
 
+    /// Built-in cells of either scalar type run the fused recurrence, and composed ones do not.
+    @Test func fusedBuiltInCellsOfEitherScalarRunTheFusedRecurrence() {
+        func status<Scalar: TensorScalar>(_: Scalar.Type, composed: Bool) -> [StepCaptureStatus] {
+            var generator = RandomGenerator(seed: 13)
+            var lstm = Recurrence<LSTMCell<Scalar>>(inputSize: 3, using: &generator) { LSTMCell(inputSize: $0, hiddenSize: 4, using: &$1) }
+            var gru = Recurrence<GRUCell<Scalar>>(inputSize: 3, using: &generator) { GRUCell(inputSize: $0, hiddenSize: 4, using: &$1) }
+            var rnn = Recurrence<RNNCell<Scalar>>(inputSize: 3, using: &generator) { RNNCell(inputSize: $0, hiddenSize: 4, using: &$1) }
+            if composed {
+                lstm.cells[0][0].implementation = .composed
+                gru.cells[0][0].implementation = .composed
+                rnn.cells[0][0].implementation = .composed
+            }
+            return [lstm.captureStatus(), gru.captureStatus(), rnn.captureStatus()]
+        }
+        #expect(status(Float.self, composed: false) == [.fused, .fused, .fused])
+        #expect(status(Double.self, composed: false) == [.fused, .fused, .fused])
+        #expect(!status(Float.self, composed: true).contains(.fused))
+        #expect(!status(Double.self, composed: true).contains(.fused))
+    }
+
     @Test func composedBuiltInCellsAreCapturedAndFusedOnesRunTheFusedRecurrence() throws {
         var generator = RandomGenerator(seed: 10)
         var lstm = Recurrence<LSTMCell<Double>>(inputSize: 3, numLayers: 2, bidirectional: true, using: &generator) { size, g in

@@ -219,12 +219,11 @@ private final class BackwardContext<Scalar: TensorScalar> {
             }
         case .unary(let function, let input):
             let target = gradient(input, start)
-            clear(target, count: n, if: overwrites(input))
             // Only the values `StepProgram.valuesReadByBackward` kept are read (the kernel loads
             // both operands, so an unneeded one points at `g`).
             let output = function == .log || function == .negate ? g : UnsafePointer(value(r) + start * width)
             let x = function == .log ? UnsafePointer(value(input) + start * width) : g
-            Kernels.accumulateUnaryGradient(function, g, output: output, input: x, into: target, count: n)
+            Kernels.accumulateUnaryGradient(function, g, output: output, input: x, into: target, count: n, overwrite: overwrites(input))
         case .scale(let input, let factor):
             addScaled(factor, g, into: gradient(input, start), count: n, overwrite: overwrites(input))
         case .narrow(let input, let column):

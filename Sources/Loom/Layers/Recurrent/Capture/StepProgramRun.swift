@@ -252,7 +252,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         }
         guard StepwiseProjection.chunks(bytes: rowCount * bytesPerRow, rows: rowCount, steps: batchSizes.count,
                                         weightBytes: largestWeight) else { return rowCount }
-        return Swift.max(batchSizes.first ?? 0, StepwiseProjection.chunkBytes / Swift.max(bytesPerRow, 1))
+        return StepwiseProjection.chunkRows(bytesPerRow: bytesPerRow, firstStepRows: batchSizes.first ?? 0)
     }
 
     /// Instruction `i` over packed rows `rows..<rows + count`.
