@@ -20,7 +20,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// The packed input, register 0's memory.
     private let data: Tensor<Scalar>
     /// Per register, its values at every packed row.
-    private var values: [UnsafeMutablePointer<Scalar>] = []
+    private let values: [UnsafeMutablePointer<Scalar>]
     /// Per layer-norm register, the normalized rows and inverse deviations it saved.
     private var normalized: [Int: (rows: UnsafeMutablePointer<Scalar>, rstd: UnsafeMutablePointer<Scalar>)] = [:]
     /// The memory of every buffer but register 0's and the output's.
@@ -40,13 +40,17 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// chunks, every hoisted register but the output, a next state and (with `keepsAllRows`)
     /// those backward reads.
     private let chunked: [Bool]
+    // The replay's position, read by every row lookup of every instruction. Only `forward`
+    // writes it, between steps and never during a lookup, so its reads skip the run-time
+    // exclusivity check (half a percent of a small captured cell's step).
     /// The first packed row of the chunk whose hoisted rows the chunked registers hold.
-    private var chunkOffset = 0
+    @exclusivity(unchecked) private var chunkOffset = 0
     /// The alternating block the current step uses, and the current step's first packed row.
-    private var slot = 0, slotOffset = 0
+    @exclusivity(unchecked) private var slot = 0
+    @exclusivity(unchecked) private var slotOffset = 0
     /// Per state tensor, where the current step reads it when that is the previous step's
     /// next-state rows in place (nil: the state register's own rows).
-    private var carriedState: [UnsafeMutablePointer<Scalar>?] = []
+    @exclusivity(unchecked) private var carriedState: [UnsafeMutablePointer<Scalar>?] = []
     /// Per state tensor, each sequence's state after its last step (`[batch, width]`).
     private var finals: [UnsafeMutablePointer<Scalar>] = []
     /// How each step's instructions run.
@@ -122,12 +126,14 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
         // copy-on-write keeps the values backward reads from being changed in place).
         let outputRegister = program.outputRegister
         outputValue = Tensor(shape: [total, program.widths[outputRegister]]) { _ in }
+        var values: [UnsafeMutablePointer<Scalar>] = []
         for (r, width) in program.widths.enumerated() {
             values.append(r == 0 ? data.storage.base
                           : r == outputRegister ? outputValue.storage.base
                           : shared[r] != r ? values[shared[r]]
                           : arena.take(rowsHeld(r) * width, of: Scalar.self))
         }
+        self.values = values
         finals = (0..<program.stateCount).map { arena.take(batch * program.widths[1 + $0], of: Scalar.self) }
         for (i, instruction) in program.instructions.enumerated() {
             if case .layerNorm = instruction {
