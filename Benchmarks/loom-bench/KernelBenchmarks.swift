@@ -44,6 +44,8 @@ struct GemmShape {
         GemmShape(name: "step-64x256x1024", transposeA: false, transposeB: true, m: 64, n: 1024, k: 256, prepacked: true),
         GemmShape(name: "step-32x512x2048", transposeA: false, transposeB: true, m: 32, n: 2048, k: 512, prepacked: true),
         GemmShape(name: "step-32x512x512", transposeA: false, transposeB: true, m: 32, n: 512, k: 512, prepacked: true),
+        // lstm-tiny's step (K = 32: each tile's sum is 32 multiply-adds long).
+        GemmShape(name: "step-16x32x128", transposeA: false, transposeB: true, m: 16, n: 128, k: 32, prepacked: true),
         // lstm-small's step, and its input projection a chunk of 4 steps at a time (prepacked W_ih).
         GemmShape(name: "step-32x128x512", transposeA: false, transposeB: true, m: 32, n: 512, k: 128, prepacked: true),
         GemmShape(name: "proj-128x64x512", transposeA: false, transposeB: true, m: 128, n: 512, k: 64, prepacked: true),
