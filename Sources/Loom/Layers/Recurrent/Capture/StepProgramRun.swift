@@ -22,7 +22,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// Per register, its values at every packed row.
     private let values: [UnsafeMutablePointer<Scalar>]
     /// Per layer-norm register, the normalized rows and inverse deviations it saved.
-    private var normalized: [Int: (rows: UnsafeMutablePointer<Scalar>, rstd: UnsafeMutablePointer<Scalar>)] = [:]
+    private let normalized: [Int: (rows: UnsafeMutablePointer<Scalar>, rstd: UnsafeMutablePointer<Scalar>)]
     /// The memory of every buffer but register 0's and the output's.
     private let arena: StepArena
     /// The step outputs of every row (the output register's memory, unless that is the input).
@@ -52,7 +52,7 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
     /// next-state rows in place (nil: the state register's own rows).
     @exclusivity(unchecked) private var carriedState: [UnsafeMutablePointer<Scalar>?] = []
     /// Per state tensor, each sequence's state after its last step (`[batch, width]`).
-    private var finals: [UnsafeMutablePointer<Scalar>] = []
+    private let finals: [UnsafeMutablePointer<Scalar>]
     /// How each step's instructions run.
     private let schedule: StepSchedule
     /// The temporaries of the chain running now.
@@ -134,13 +134,17 @@ final class StepProgramRun<Scalar: TensorScalar>: @unchecked Sendable {
                           : arena.take(rowsHeld(r) * width, of: Scalar.self))
         }
         self.values = values
-        finals = (0..<program.stateCount).map { arena.take(batch * program.widths[1 + $0], of: Scalar.self) }
+        var finals: [UnsafeMutablePointer<Scalar>] = []
+        for s in 0..<program.stateCount { finals.append(arena.take(batch * program.widths[1 + s], of: Scalar.self)) }
+        self.finals = finals
+        var normalized: [Int: (rows: UnsafeMutablePointer<Scalar>, rstd: UnsafeMutablePointer<Scalar>)] = [:]
         for (i, instruction) in program.instructions.enumerated() {
             if case .layerNorm = instruction {
                 let r = program.register(ofInstruction: i)
                 normalized[r] = (arena.take(total * program.widths[r], of: Scalar.self), arena.take(total, of: Scalar.self))
             }
         }
+        self.normalized = normalized
     }
 
     deinit {
