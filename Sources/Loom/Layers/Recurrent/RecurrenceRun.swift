@@ -226,39 +226,3 @@ extension Recurrence {
         return (outputs.isEmpty ? Tensor.zeros([0, cell.outputSize]) : Tensor.cat(outputs, dim: 0), final)
     }
 }
-
-/// When the fused recurrence projects the input a chunk of steps at a time (see
-/// `Recurrence.projectsStepwise`), and a captured step computes its hoisted values so (see
-/// `StepProgramRun.hoistedChunkRows`), and how large a chunk may be; tests force either way
-/// and small chunks to compare them.
-enum StepwiseProjection {
-    /// `automatic` chooses by size; `always` and `never` force a way.
-    enum Policy { case automatic, always, never }
-
-    /// The policy in effect for the current task.
-    @TaskLocal static var policy: Policy = .automatic
-
-    /// The most memory one chunk's projection takes (a chunk always holds at least one step);
-    /// tests make it small to run many chunks.
-    @TaskLocal static var chunkBytes = 256 << 10
-
-    /// Whether input work of `bytes` over `rows` packed rows in `steps` steps, reading weights
-    /// of at most `weightBytes`, runs a chunk of steps at a time under the current policy:
-    /// automatically when it takes 1 MB or more (it would not stay in the L2 cache until the
-    /// steps read it), if the steps have 48 rows or more on average or the weight takes 512 KB
-    /// or less (a product of a few rows reads all of the weight, which costs little while the
-    /// weight stays in cache between steps and much when it streams from memory).
-    static func chunks(bytes: Int, rows: Int, steps: Int, weightBytes: Int) -> Bool {
-        switch policy {
-        case .always: return true
-        case .never: return false
-        case .automatic: return bytes >= 1 << 20 && (rows >= 48 * steps || weightBytes <= 512 << 10)
-        }
-    }
-
-    /// The most packed rows of one chunk, when each row's input work takes `bytesPerRow`:
-    /// `chunkBytes` of them, and never fewer than the first (largest) step's `firstStepRows`.
-    static func chunkRows(bytesPerRow: Int, firstStepRows: Int) -> Int {
-        Swift.max(firstStepRows, chunkBytes / Swift.max(bytesPerRow, 1))
-    }
-}
