@@ -74,22 +74,24 @@ struct PeakEstimate {
     let path: InstructionSet
     /// Lanes of that vector (Float).
     let lanes: Int
-    /// GFLOP/s of one core running independent FMAs of that width back to back (measured).
+    /// GFLOP/s of one core running independent multiply-adds of that width back to back, as the
+    /// kernels compute them (FMAs in a native build), measured.
     let measuredGflops: Double
     /// 2 FMA pipes x lanes x 2 flops x the clock of /proc/cpuinfo (assumes full-width pipes).
     let nominalGflops: Double?
     let clockMHz: Double?
 
-    /// Measures the FMA peak of the SIMD path in effect: 12 independent chains of FMAs on its
-    /// widest Float vector (enough to cover the latency of both FMA pipes), best of 5 runs.
+    /// Measures the peak of the SIMD path in effect: 12 independent chains of multiply-adds
+    /// (`peakMultiplyAdd`) on its widest Float vector (enough to cover the latency of both FMA
+    /// pipes), best of 5 runs.
     static func measure() -> PeakEstimate {
         let path = InstructionSet.current
         let lanes: Int
         let run: (Int, Float) -> Float
         switch path {
-        case .avx512: lanes = 16; run = { fmaChains(SIMD16<Float>.self, iterations: $0, seed: $1) }
-        case .avx2: lanes = 8; run = { fmaChains(SIMD8<Float>.self, iterations: $0, seed: $1) }
-        case .neon, .generic: lanes = 4; run = { fmaChains(SIMD4<Float>.self, iterations: $0, seed: $1) }
+        case .avx512: lanes = 16; run = { multiplyAddChains(SIMD16<Float>.self, iterations: $0, seed: $1) }
+        case .avx2: lanes = 8; run = { multiplyAddChains(SIMD8<Float>.self, iterations: $0, seed: $1) }
+        case .neon, .generic: lanes = 4; run = { multiplyAddChains(SIMD4<Float>.self, iterations: $0, seed: $1) }
         }
         let iterations = 160_000_000 / lanes
         var best = 0.0
@@ -124,7 +126,7 @@ struct PeakEstimate {
 @_specialize(where V == SIMD16<Float>)
 @_specialize(where V == SIMD8<Float>)
 @_specialize(where V == SIMD4<Float>)
-func fmaChains<V: SIMD>(_: V.Type, iterations: Int, seed: Float) -> Float where V.Scalar == Float {
+func multiplyAddChains<V: SIMD>(_: V.Type, iterations: Int, seed: Float) -> Float where V.Scalar == Float {
     let x = V(repeating: 0.999_999), y = V(repeating: 1e-7)
     var c0 = V(repeating: seed), c1 = c0 + 1, c2 = c0 + 2, c3 = c0 + 3, c4 = c0 + 4, c5 = c0 + 5
     var c6 = c0 + 6, c7 = c0 + 7, c8 = c0 + 8, c9 = c0 + 9, c10 = c0 + 10, c11 = c0 + 11
