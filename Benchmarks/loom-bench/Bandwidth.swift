@@ -34,10 +34,10 @@ private func readLoop(_ a: UnsafePointer<Float>, count: Int) -> Float {
     var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
     var i = 0
     while i + 32 <= count {
-        s0 += Kernels.load(SIMD8<Float>.self, a + i)
-        s1 += Kernels.load(SIMD8<Float>.self, a + i + 8)
-        s2 += Kernels.load(SIMD8<Float>.self, a + i + 16)
-        s3 += Kernels.load(SIMD8<Float>.self, a + i + 24)
+        s0 += load8(a + i)
+        s1 += load8(a + i + 8)
+        s2 += load8(a + i + 16)
+        s3 += load8(a + i + 24)
         i += 32
     }
     var total = (s0 + s1 + s2 + s3).sum()
@@ -50,9 +50,9 @@ private func triadLoop(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Floa
     let scale = SIMD8<Float>(repeating: 0.5)
     var i = 0
     while i + 8 <= count {
-        var value = Kernels.load(SIMD8<Float>.self, b + i)
-        value.multiplyAdd(scale, Kernels.load(SIMD8<Float>.self, c + i))
-        value.store(to: a + i)
+        var value = load8(b + i)
+        value.multiplyAdd(scale, load8(c + i))
+        store8(value, a + i)
         i += 8
     }
     while i < count { a[i] = b[i] + 0.5 * c[i]; i += 1 }
@@ -65,12 +65,12 @@ private func adamPatternLoop(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointe
     let half = SIMD8<Float>(repeating: 0.5)
     var i = 0
     while i + 8 <= count {
-        let grad = Kernels.load(SIMD8<Float>.self, g + i)
-        let mi = Kernels.load(SIMD8<Float>.self, m + i) * half + grad
-        let vi = Kernels.load(SIMD8<Float>.self, v + i) * half + grad
-        (Kernels.load(SIMD8<Float>.self, p + i) - mi * half + vi * half).store(to: p + i)
-        mi.store(to: m + i)
-        vi.store(to: v + i)
+        let grad = load8(g + i)
+        let mi = load8(m + i) * half + grad
+        let vi = load8(v + i) * half + grad
+        store8(load8(p + i) - mi * half + vi * half, p + i)
+        store8(mi, m + i)
+        store8(vi, v + i)
         i += 8
     }
 }
@@ -178,4 +178,18 @@ func runBandwidthBenchmarks(_ options: BenchOptions) {
         }
     }
     if sink == .infinity { print(sink) }
+}
+
+/// One 8-lane vector from possibly unaligned memory. The loops above use their own loads and
+/// stores, not Loom's (`Kernels.load`), which a portable build (without cross-module
+/// optimization) calls out of line, generically, from this module.
+@inline(__always)
+private func load8(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// Stores one 8-lane vector to possibly unaligned memory.
+@inline(__always)
+private func store8(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self)
 }

@@ -82,7 +82,7 @@ struct PeakEstimate {
     let clockMHz: Double?
 
     /// Measures the peak of the SIMD path in effect: 12 independent chains of multiply-adds
-    /// (`peakMultiplyAdd`) on its widest Float vector (enough to cover the latency of both FMA
+    /// (`addingMultiplied`) on its widest Float vector (enough to cover the latency of both FMA
     /// pipes), best of 5 runs.
     static func measure() -> PeakEstimate {
         let path = InstructionSet.current
@@ -120,8 +120,10 @@ struct PeakEstimate {
     }
 }
 
-/// Specialized per width, with the multiply-add the kernels use (`peakMultiplyAdd`): a generic
-/// call per lane would make the "peak" orders of magnitude low.
+/// Specialized per width, with the multiply-add the kernels use (`addingMultiplied`: one FMA per
+/// lane in a native build, a product and a sum in a portable x86-64 build, which has no FMA
+/// instructions and where the standard library's `addingProduct` would be a library call per
+/// lane): a generic call per lane would make the "peak" orders of magnitude low.
 @inline(never)
 @_specialize(where V == SIMD16<Float>)
 @_specialize(where V == SIMD8<Float>)
@@ -131,9 +133,9 @@ func multiplyAddChains<V: SIMD>(_: V.Type, iterations: Int, seed: Float) -> Floa
     var c0 = V(repeating: seed), c1 = c0 + 1, c2 = c0 + 2, c3 = c0 + 3, c4 = c0 + 4, c5 = c0 + 5
     var c6 = c0 + 6, c7 = c0 + 7, c8 = c0 + 8, c9 = c0 + 9, c10 = c0 + 10, c11 = c0 + 11
     for _ in 0..<iterations {
-        c0 = peakMultiplyAdd(c0, c0, x); c1 = peakMultiplyAdd(c1, c1, x); c2 = peakMultiplyAdd(c2, c2, x); c3 = peakMultiplyAdd(c3, c3, x)
-        c4 = peakMultiplyAdd(c4, c4, x); c5 = peakMultiplyAdd(c5, c5, x); c6 = peakMultiplyAdd(c6, c6, y); c7 = peakMultiplyAdd(c7, c7, y)
-        c8 = peakMultiplyAdd(c8, c8, y); c9 = peakMultiplyAdd(c9, c9, y); c10 = peakMultiplyAdd(c10, c10, y); c11 = peakMultiplyAdd(c11, c11, y)
+        c0 = c0.addingMultiplied(c0, x); c1 = c1.addingMultiplied(c1, x); c2 = c2.addingMultiplied(c2, x); c3 = c3.addingMultiplied(c3, x)
+        c4 = c4.addingMultiplied(c4, x); c5 = c5.addingMultiplied(c5, x); c6 = c6.addingMultiplied(c6, y); c7 = c7.addingMultiplied(c7, y)
+        c8 = c8.addingMultiplied(c8, y); c9 = c9.addingMultiplied(c9, y); c10 = c10.addingMultiplied(c10, y); c11 = c11.addingMultiplied(c11, y)
     }
     let total = (c0 + c1 + c2 + c3) + (c4 + c5 + c6 + c7) + (c8 + c9 + c10 + c11)
     return total.sum()
@@ -232,18 +234,6 @@ func runKernelBenchmarks(_ options: BenchOptions) {
                   + padded(formatted(percent, decimals: 1), 9, right: true))
         }
     }
-}
-
-/// `c + a · b` per lane as Loom's kernels compute it (`Kernels/MultiplyAdd.swift`): one FMA per
-/// lane in a native build; a product and a sum in a portable x86-64 build, which has no FMA
-/// instructions (the standard library's `addingProduct` would there be a library call per lane).
-@_transparent
-func peakMultiplyAdd<V: SIMD>(_ c: V, _ a: V, _ b: V) -> V where V.Scalar: FloatingPoint {
-    #if LOOM_NATIVE_BUILD || !arch(x86_64)
-    return c.addingProduct(a, b)
-    #else
-    return c + a * b
-    #endif
 }
 
 /// Whether this build was compiled for the CPU it runs on (with its FMA instructions), as

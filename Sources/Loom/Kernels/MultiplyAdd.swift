@@ -7,13 +7,13 @@
 
 extension SIMD where Scalar: FloatingPoint {
     /// `self += a · b` per lane.
-    @_transparent
+    @_transparent @inlinable
     package mutating func multiplyAdd(_ a: Self, _ b: Self) {
         self = addingMultiplied(a, b)
     }
 
     /// `self + a · b` per lane.
-    @_transparent
+    @_transparent @inlinable
     package func addingMultiplied(_ a: Self, _ b: Self) -> Self {
         #if LOOM_NATIVE_BUILD || !arch(x86_64)
         return addingProduct(a, b)
@@ -25,7 +25,7 @@ extension SIMD where Scalar: FloatingPoint {
 
 extension FloatingPoint {
     /// `self + a · b`.
-    @_transparent
+    @_transparent @inlinable
     package func addingMultiplied(_ a: Self, _ b: Self) -> Self {
         #if LOOM_NATIVE_BUILD || !arch(x86_64)
         return addingProduct(a, b)
