@@ -204,14 +204,14 @@ func runKernelBenchmarks(_ options: BenchOptions) {
     let reference = peak.measuredGflops
     if !options.json {
         print("SIMD path: \(peak.path) (LOOM_ISA or --isa to choose)")
-        let operation = isNativeBuild ? "FMA" : "multiply-add"
+        let operation = Kernels.multiplyAddIsFused ? "FMA" : "multiply-add"
         print("Float \(operation) peak, one core: \(formatted(peak.measuredGflops, decimals: 1)) GFLOP/s measured "
               + "(12 independent chains of \(peak.lanes)-lane \(operation)s)")
-        if !isNativeBuild {
+        if !Kernels.multiplyAddIsFused {
             print("  this build targets baseline x86-64 (no FMA instructions): each multiply-add, here as in the kernels, "
                   + "is a product and a sum on 128-bit vectors")
         }
-        if isNativeBuild, let nominal = peak.nominalGflops, let clock = peak.clockMHz {
+        if Kernels.multiplyAddIsFused, let nominal = peak.nominalGflops, let clock = peak.clockMHz {
             print("  nominal: 2 FMA pipes x \(peak.lanes) lanes x 2 flops x \(formatted(clock, decimals: 0)) MHz (/proc/cpuinfo) "
                   + "= \(formatted(nominal, decimals: 1)) GFLOP/s")
         }
@@ -234,14 +234,4 @@ func runKernelBenchmarks(_ options: BenchOptions) {
                   + padded(formatted(percent, decimals: 1), 9, right: true))
         }
     }
-}
-
-/// Whether this build was compiled for the CPU it runs on (with its FMA instructions), as
-/// Loom itself is: see Package.swift.
-var isNativeBuild: Bool {
-    #if LOOM_NATIVE_BUILD || !arch(x86_64)
-    return true
-    #else
-    return false
-    #endif
 }

@@ -34,3 +34,16 @@ extension FloatingPoint {
         #endif
     }
 }
+
+extension Kernels {
+    /// Whether `multiplyAdd` is one fused multiply-add per lane in this build (a native x86-64
+    /// build, any arm64 build), rather than a product and a sum (a portable x86-64 build).
+    @_transparent @inlinable
+    package static var multiplyAddIsFused: Bool {
+        #if LOOM_NATIVE_BUILD || !arch(x86_64)
+        return true
+        #else
+        return false
+        #endif
+    }
+}
