@@ -10,6 +10,7 @@ struct BenchOptions {
     var kernels = false
     var sweep = false
     var bandwidth = false
+    var pointwise = false
     var memory = false
     var memorySoak = false
     /// The SIMD path to run (`--isa`), or nil for the default (`LOOM_ISA` or the detected one).
@@ -21,12 +22,14 @@ struct BenchOptions {
     var mode: String? = nil
 
     static let usage = """
-        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--sweep] [--bandwidth] [--memory] [--memory-soak] [--print-lengths]
+        usage: loom-bench [--json] [--threads N] [--config NAME] [--reps R] [--kernels] [--pointwise] [--sweep] [--bandwidth] [--memory] [--memory-soak] [--print-lengths]
           --json        one JSON object per line instead of a table
           --threads N   threads the kernels may use (default 1)
           --config NAME run only this model config (see the list below)
           --reps R      timed repetitions per measurement; the median is reported (default 7)
           --kernels     run the kernel microbenchmarks (gemm) instead of the model configs
+          --pointwise   the elementwise work per element: the exp, log, tanh and sigmoid ops, and
+                        the fused LSTM, GRU and RNN step kernels on a B32 H128 step
           --sweep       the scaling sweep: BiLSTM(100→128) training, B32, lengths in [T/3, T],
                         T = 50 ... 800, each T in a fresh process (time and peak memory per real step)
           --bandwidth   memory bandwidth (read, copy, triad) against the streaming work of a training
@@ -63,6 +66,7 @@ struct BenchOptions {
             case "--kernels": options.kernels = true
             case "--sweep": options.sweep = true
             case "--bandwidth": options.bandwidth = true
+            case "--pointwise": options.pointwise = true
             case "--memory": options.memory = true
             case "--memory-soak": options.memorySoak = true
             case "--isa":

@@ -27,6 +27,8 @@ func run(_ options: BenchOptions) {
         for config in ModelConfig.all where options.config == nil || config.name == options.config {
             print("\(config.name) \(config.lengths.map(String.init).joined(separator: " "))")
         }
+    } else if options.pointwise {
+        runPointwiseBenchmarks(options)
     } else if options.bandwidth {
         runBandwidthBenchmarks(options)
     } else if options.memorySoak {
