@@ -82,7 +82,10 @@ extension Kernels {
             isFloat ? unaryRows(Op.self, SIMD16<Float>.self, rebound(x, Float.self), xRowStride, rebound(out, Float.self), outRowStride, rows, width)
                     : unaryRows(Op.self, SIMD8<Double>.self, rebound(x, Double.self), xRowStride, rebound(out, Double.self), outRowStride, rows, width)
         case .avx2:
-            isFloat ? unaryRows(Op.self, SIMD8<Float>.self, rebound(x, Float.self), xRowStride, rebound(out, Float.self), outRowStride, rows, width)
+            // 16 `Float` lanes, each operation a pair of 256-bit instructions, as in the fused
+            // kernels: the compiler interleaves the two halves' long dependency chains, where
+            // an 8-lane loop, unrolled or not, leaves them to the out-of-order window.
+            isFloat ? unaryRows(Op.self, SIMD16<Float>.self, rebound(x, Float.self), xRowStride, rebound(out, Float.self), outRowStride, rows, width)
                     : unaryRows(Op.self, SIMD4<Double>.self, rebound(x, Double.self), xRowStride, rebound(out, Double.self), outRowStride, rows, width)
         case .neon, .generic:
             isFloat ? unaryRows(Op.self, SIMD4<Float>.self, rebound(x, Float.self), xRowStride, rebound(out, Float.self), outRowStride, rows, width)
