@@ -141,9 +141,10 @@ extension Kernels {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<S>, lda: Int, _ b: UnsafePointer<S>, ldb: Int,
         _ c: UnsafeMutablePointer<S>, ldc: Int, accumulate: Bool, bias: UnsafePointer<S>? = nil,
-        rowSumsOfA: UnsafeMutablePointer<S>? = nil, threads: Int
+        rowSumsOfA: UnsafeMutablePointer<S>? = nil, second: GemmSecondColumns<S>? = nil, threads: Int
     ) {
         if gemmIsThin(m: m, n: n, k: k) {
+            precondition(second == nil, "gemm: a product split over two outputs is never thin")
             if let rowSumsOfA { sumRows(ofA: a, transposed: transposeA, m: m, k: k, lda: lda, into: rowSumsOfA) }
             if let bias, !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
             gemmThin(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a, lda: lda, b, ldb: ldb,
@@ -153,7 +154,7 @@ extension Kernels {
         let path = InstructionSet.current
         onPath(path, GemmProduct(tile: gemmTile(path), transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                  a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, bias: bias,
-                                 rowSumsOfA: rowSumsOfA, threads: threads))
+                                 rowSumsOfA: rowSumsOfA, second: second, threads: threads))
     }
 
     /// `gemmParallel` with the tile of one path: vectors of type `V`, `tile.vectorsPerRow` of
@@ -162,10 +163,11 @@ extension Kernels {
         _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>?,
-        rowSumsOfA: UnsafeMutablePointer<V.Scalar>? = nil, threads: Int
+        rowSumsOfA: UnsafeMutablePointer<V.Scalar>? = nil, second: GemmSecondColumns<V.Scalar>? = nil, threads: Int
     ) where V.Scalar: TensorScalar {
         if m <= 0 { return }
         if n <= 0 || k <= 0 {
+            precondition(second == nil, "gemm: a product split over two outputs has columns and depth")
             if let rowSumsOfA { sumRows(ofA: a, transposed: transposeA, m: m, k: k, lda: lda, into: rowSumsOfA) }
             if n > 0 && !accumulate { fillRows(m: m, n: n, c, ldc: ldc, with: bias) }
             return
@@ -174,18 +176,25 @@ extension Kernels {
         let rowTiles = (m + tileRows - 1) / tileRows, columnTiles = (n + tileColumns - 1) / tileColumns
         if threads <= 1 || m * n * k < gemmParallelThreshold || max(rowTiles, columnTiles) < 2 {
             gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                       a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: rowSumsOfA)
+                       a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate, bias: bias, rowSumsOfA: rowSumsOfA,
+                       second: second)
             return
         }
         if columnTiles >= rowTiles {
             let parts = Parallel.partition(count: n, parts: threads, granularity: tileColumns)
             Parallel.forEach(parts.count) { part in
                 let columns = parts[part]
+                // A part wholly in the second block of columns reads and writes only that block.
+                let inSecond = second.map { columns.lowerBound >= $0.start } ?? false
+                let start = inSecond ? columns.lowerBound - second!.start : columns.lowerBound
+                let (partB, partLdb) = inSecond ? (second!.b, second!.ldb) : (b, ldb)
+                let (partC, partLdc) = inSecond ? (second!.c, second!.ldc) : (c, ldc)
                 gemmSerial(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB,
                            m: m, n: columns.count, k: k,
-                           a, lda: lda, transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound, ldb: ldb,
-                           c + columns.lowerBound, ldc: ldc, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound },
-                           rowSumsOfA: part == 0 ? rowSumsOfA : nil)
+                           a, lda: lda, transposeB ? partB + start * partLdb : partB + start, ldb: partLdb,
+                           partC + start, ldc: partLdc, accumulate: accumulate, bias: bias.map { $0 + columns.lowerBound },
+                           rowSumsOfA: part == 0 ? rowSumsOfA : nil,
+                           second: inSecond ? nil : second?.columns(from: columns.lowerBound, count: columns.count))
             }
         } else {
             let parts = Parallel.partition(count: m, parts: threads, granularity: tileRows)
@@ -195,7 +204,7 @@ extension Kernels {
                            m: rows.count, n: n, k: k,
                            transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda: lda, b, ldb: ldb,
                            c + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate, bias: bias,
-                           rowSumsOfA: rowSumsOfA.map { $0 + rows.lowerBound })
+                           rowSumsOfA: rowSumsOfA.map { $0 + rows.lowerBound }, second: second?.rows(from: rows.lowerBound))
             }
         }
     }
@@ -235,12 +244,13 @@ extension Kernels {
     /// For a given element of C the sum runs over the K blocks in order, and within a block
     /// over its steps in order: the result depends only on K, never on M, N, the threads or
     /// the path. `rowSumsOfA` are summed as the first block of columns packs A (in a pass of
-    /// their own when A is read in place).
+    /// their own when A is read in place). With `second`, the columns from `second.start` on
+    /// come from and go to its matrices, packed beside the first ones, so A is packed once.
     static func gemmSerial<V: SIMD>(
         _: V.Type, tile: GemmTile, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         _ a: UnsafePointer<V.Scalar>, lda: Int, _ b: UnsafePointer<V.Scalar>, ldb: Int,
         _ c: UnsafeMutablePointer<V.Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<V.Scalar>? = nil,
-        rowSumsOfA: UnsafeMutablePointer<V.Scalar>? = nil
+        rowSumsOfA: UnsafeMutablePointer<V.Scalar>? = nil, second: GemmSecondColumns<V.Scalar>? = nil
     ) where V.Scalar: TensorScalar {
         typealias S = V.Scalar
         let tileRows = tile.rows, tileColumns = tile.vectorsPerRow * V.scalarCount
@@ -268,9 +278,18 @@ extension Kernels {
             while depthStart < k {
                 let depth = min(kBlock, k - depthStart)
                 let overwrite = !accumulate && depthStart == 0
-                gemmPackB(V.self, tileColumns: tileColumns,
-                          transposeB ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
-                          ldb: ldb, transposed: transposeB, kc: depth, columns: columns, into: packedB)
+                // The block's columns before the second matrices' start, then those after it.
+                let firstColumns = second.map { max(0, min(columns, $0.start - columnStart)) } ?? columns
+                if firstColumns > 0 {
+                    gemmPackB(V.self, tileColumns: tileColumns,
+                              transposeB ? b + columnStart * ldb + depthStart : b + depthStart * ldb + columnStart,
+                              ldb: ldb, transposed: transposeB, kc: depth, columns: firstColumns, into: packedB)
+                }
+                if let second, firstColumns < columns {
+                    gemmPackB(V.self, tileColumns: tileColumns,
+                              second.b + depthStart * second.ldb + columnStart + firstColumns - second.start, ldb: second.ldb,
+                              transposed: false, kc: depth, columns: columns - firstColumns, into: packedB + firstColumns * depth)
+                }
                 var rowStart = 0
                 while rowStart < m {
                     let rows = min(mBlock, m - rowStart)
@@ -283,9 +302,12 @@ extension Kernels {
                     while tileColumn < columns {
                         let panelB = UnsafePointer(packedB + tileColumn * depth)
                         let tileWidth = min(tileColumns, columns - tileColumn)
+                        let column = columnStart + tileColumn
+                        let inSecond = second.map { column >= $0.start } ?? false
+                        let (tileC, ldc) = inSecond ? (second!.c - second!.start, second!.ldc) : (c, ldc)
                         var tileRow = 0
                         while tileRow < rows {
-                            let target = c + (rowStart + tileRow) * ldc + columnStart + tileColumn
+                            let target = tileC + (rowStart + tileRow) * ldc + column
                             let tileBias = overwrite ? bias.map { $0 + columnStart + tileColumn } : nil
                             if let packedA {
                                 gemmMicrokernel(V.self, tile: tile, kc: depth, UnsafePointer(packedA + tileRow * depth),
@@ -335,13 +357,14 @@ struct GemmProduct<Scalar: TensorScalar>: GemmPathWork {
     let transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int
     let a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int
     let c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool, bias: UnsafePointer<Scalar>?
-    let rowSumsOfA: UnsafeMutablePointer<Scalar>?, threads: Int
+    let rowSumsOfA: UnsafeMutablePointer<Scalar>?, second: GemmSecondColumns<Scalar>?, threads: Int
 
     func run<V: SIMD>(_: V.Type) where V.Scalar: TensorScalar {
         typealias T = V.Scalar
         Kernels.gemmParallel(V.self, tile: tile, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                              Kernels.rebound(a, T.self), lda: lda, Kernels.rebound(b, T.self), ldb: ldb, Kernels.rebound(c, T.self),
                              ldc: ldc, accumulate: accumulate, bias: bias.map { Kernels.rebound($0, T.self) },
-                             rowSumsOfA: rowSumsOfA.map { Kernels.rebound($0, T.self) }, threads: threads)
+                             rowSumsOfA: rowSumsOfA.map { Kernels.rebound($0, T.self) }, second: second?.rebound(T.self),
+                             threads: threads)
     }
 }

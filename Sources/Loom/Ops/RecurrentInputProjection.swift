@@ -67,20 +67,27 @@ struct RecurrentInputGradients<Scalar: TensorScalar> {
     /// Whether `W_ih` or `b_ih` needs a gradient (which needs the gate gradients).
     var needsWeights: Bool { needsWeight || needsBias }
 
+    /// The input rows in the order of the gate gradients, `[rows, I]` (gathered when the rows
+    /// were picked from the input): the right operand of `dW_ih = gᵀ · x`.
+    func rowsInGateOrder() -> Tensor<Scalar> {
+        inputRows.map { input.indexSelect(dim: 0, index: IntTensor($0)) } ?? input
+    }
+
     /// The gradients of the input, `W_ih` and `b_ih` (each `nil` when not needed) from the
-    /// gate gradients `gates` (`nil` when nothing needs them).
-    func gradients(gates: Tensor<Scalar>?, inputNeedsGradient: Bool)
+    /// gate gradients `gates` (`nil` when nothing needs them). `parameters`, when given, are
+    /// the gradients of `W_ih` and `b_ih` already computed with those of `W_hh` and `b_hh`.
+    func gradients(gates: Tensor<Scalar>?, inputNeedsGradient: Bool,
+                   parameters computed: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?)? = nil)
         -> (input: Tensor<Scalar>?, weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) {
         guard let gates else { return (nil, nil, nil) }
         let rows = gates.shape[0], gateCount = weight.shape[0], inputSize = weight.shape[1]
-        let g = UnsafePointer(gates.storage.base), x = UnsafePointer(input.storage.base)
-        var parameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) = (nil, nil)
-        if needsWeights {
-            // The input rows in the order of the gate gradients.
-            let rowsOfX = inputRows.map { input.indexSelect(dim: 0, index: IntTensor($0)) }
+        let g = UnsafePointer(gates.storage.base)
+        var parameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?) = computed ?? (nil, nil)
+        if needsWeights && computed == nil {
+            let rowsOfX = rowsInGateOrder()
             parameters = withExtendedLifetime(rowsOfX) {
-                linearParameterGradients(g, rowsOfX.map { UnsafePointer($0.storage.base) } ?? x, rows: rows,
-                                         outFeatures: gateCount, inFeatures: inputSize, weight: needsWeight, bias: hasBias && needsBias)
+                linearParameterGradients(g, UnsafePointer(rowsOfX.storage.base), rows: rows, outFeatures: gateCount,
+                                         inFeatures: inputSize, weight: needsWeight, bias: hasBias && needsBias)
             }
         }
         guard inputNeedsGradient else { return (nil, parameters.weight, parameters.bias) }

@@ -181,21 +181,29 @@ package func recurrentSequence<Scalar>(
         return { g in
             let dOutput = outputGradient.take()
             var grads = [[Tensor<Scalar>?]](repeating: [], count: directionCount)
+            var inputParameters = [(weight: Tensor<Scalar>?, bias: Tensor<Scalar>?)?](repeating: nil, count: directionCount)
             runDirections(directionCount) { d, threads in
                 // The gate gradients are also needed for the gradients of a projection done here.
                 var needsGates = needs[d]
                 if let projection = projections[d] { needsGates[0] = needsGates[0] || projection.needsWeights }
-                grads[d] = recurrentBackward(mode, gradientOutput: dOutput.map { UnsafePointer($0.storage.base) },
-                                             gradientStates: g.storage.base + d * stateBlock,
-                                             output: output.storage.base, placement: placements[d], saved: saved[d], plan: plan,
-                                             rowIndex: rowIndices[d], weightHH: weights[d], hasBias: hasBias[d], needs: needsGates,
-                                             threads: threads)
+                // When W_ih and W_hh both need gradients from the same gate gradients (not a
+                // GRU's, whose input side differs), one product gives both.
+                let weightIndex = mode == .lstm ? 3 : 2
+                let sharedProjection = projections[d].flatMap { projection in
+                    mode != .gru && projection.needsWeight && needs[d][weightIndex] && projection.hasBias == hasBias[d]
+                        && projection.needsBias == (hasBias[d] && needs[d][weightIndex + 1]) ? projection : nil
+                }
+                (grads[d], inputParameters[d]) = recurrentBackward(
+                    mode, gradientOutput: dOutput.map { UnsafePointer($0.storage.base) }, gradientStates: g.storage.base + d * stateBlock,
+                    output: output.storage.base, placement: placements[d], saved: saved[d], plan: plan, rowIndex: rowIndices[d],
+                    weightHH: weights[d], hasBias: hasBias[d], needs: needsGates, sharedProjection: sharedProjection, threads: threads)
             }
             for d in 0..<directionCount {
                 guard let projection = projections[d] else { continue }
                 // The gate gradients in, the gradients of the input rows, W_ih and b_ih out
                 // (recorded in that order: the input first, the weights last).
-                let (input, weight, bias) = projection.gradients(gates: grads[d][0], inputNeedsGradient: needs[d][0])
+                let (input, weight, bias) = projection.gradients(gates: grads[d][0], inputNeedsGradient: needs[d][0],
+                                                                 parameters: inputParameters[d])
                 grads[d][0] = input
                 grads[d] += projection.hasBias ? [weight, bias] : [weight]
             }
@@ -395,14 +403,17 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 
 /// Backpropagation through time for one direction of `recurrentSequence`: walks the steps in reverse,
 /// carrying the state gradients of the active rows, and finishes with one matrix product
-/// each for `dW_hh` and `db_hh` over all packed rows.
+/// for `dW_hh` and `db_hh` over all packed rows; with `sharedProjection`, a projection done
+/// by the op whose `W_ih` and `b_ih` need gradients too, the same product also gives theirs
+/// (returned apart from the op's gradients).
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 private func recurrentBackward<Scalar>(
     _ mode: RecurrentMode, gradientOutput dy: UnsafePointer<Scalar>?, gradientStates: UnsafePointer<Scalar>,
     output y: UnsafePointer<Scalar>, placement: [Int], saved: RecurrentSavedState<Scalar>,
-    plan: StepPlan, rowIndex: [Int]?, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool], threads: Int
-) -> [Tensor<Scalar>?] {
+    plan: StepPlan, rowIndex: [Int]?, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool],
+    sharedProjection: RecurrentInputGradients<Scalar>?, threads: Int
+) -> (gradients: [Tensor<Scalar>?], inputParameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?)?) {
     // Gate gradients and saved previous states live in the rows of `projected` (see
     // `RecurrentDirectionInput.rowIndex`); each step's rows are evenly spaced there.
     @inline(__always) func gateRow(_ row: Int) -> Int { rowIndex?[row] ?? row }
@@ -468,15 +479,28 @@ private func recurrentBackward<Scalar>(
         } : nil)
     }
     let weightIndex = lstm ? 3 : 2
-    let (dW, dB) = linearParameterGradients(UnsafePointer(dHGates), saved.hPrev.base, rows: rows, outFeatures: gates,
-                                            inFeatures: hidden, weight: needs[weightIndex], bias: hasBias && needs[weightIndex + 1])
-    grads.append(dW)
-    if hasBias { grads.append(dB) }
+    var inputParameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?)?
+    if let sharedProjection {
+        let x = sharedProjection.rowsInGateOrder()
+        let shared = withExtendedLifetime(x) {
+            linearParameterGradients(UnsafePointer(dHGates), sharedBy: saved.hPrev.base, inFeatures1: hidden,
+                                     UnsafePointer(x.storage.base), inFeatures2: x.shape[1], rows: rows, outFeatures: gates,
+                                     bias: hasBias && needs[weightIndex + 1])
+        }
+        grads.append(shared.weight1)
+        if hasBias { grads.append(shared.bias1) }
+        inputParameters = (shared.weight2, shared.bias2)
+    } else {
+        let (dW, dB) = linearParameterGradients(UnsafePointer(dHGates), saved.hPrev.base, rows: rows, outFeatures: gates,
+                                                inFeatures: hidden, weight: needs[weightIndex], bias: hasBias && needs[weightIndex + 1])
+        grads.append(dW)
+        if hasBias { grads.append(dB) }
+    }
     if let dNInput {
         // The hidden-side gradients have served; turn them into the input side's.
         for row in 0..<rows {
             (dHGates + gateRow(row) * gates + 2 * hidden).update(from: dNInput + row * hidden, count: hidden)
         }
     }
-    return grads
+    return (grads, inputParameters)
 }
