@@ -1,8 +1,8 @@
 // The matrix multiply (GEMM): cache blocking, dispatch to concrete Float and Double code and
 // to the SIMD path's vector width and tile, and the split over threads. Packing is in
 // GemmPacking.swift, the register-blocked inner kernel in GemmMicrokernel.swift, products with
-// a B packed once in GemmPrepacked.swift, thin shapes in GemmThin.swift; Docs/Performance.md
-// describes the design.
+// a B packed once in GemmPrepacked.swift, thin shapes in GemmThin.swift, two products sharing
+// their A in GemmSharedOperand.swift; Docs/Performance.md describes the design.
 
 extension Kernels {
     /// General matrix multiply on row-major matrices:

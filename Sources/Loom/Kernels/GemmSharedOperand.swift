@@ -19,8 +19,8 @@ extension Kernels {
         rowSumsOfA: UnsafeMutablePointer<S>? = nil
     ) {
         let path = InstructionSet.current
-        let simple = m > 1 && k > 1 && n1 > 1 && n2 > 1
-        guard simple && n1 % gemmColumnsPerTile(path, S.self) == 0 else {
+        let neitherIsThin = m > 1 && k > 1 && n1 > 1 && n2 > 1
+        guard neitherIsThin && n1 % gemmColumnsPerTile(path, S.self) == 0 else {
             gemm(transposeA: transposeA, transposeB: false, m: m, n: n1, k: k, a, lda: lda, b1, ldb: ldb1, c1, ldc: ldc1,
                  accumulate: false, rowSumsOfA: rowSumsOfA)
             gemm(transposeA: transposeA, transposeB: false, m: m, n: n2, k: k, a, lda: lda, b2, ldb: ldb2, c2, ldc: ldc2,
