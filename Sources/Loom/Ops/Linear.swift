@@ -83,26 +83,28 @@ func linearParameterGradients<Scalar: TensorScalar>(
     return (dW, dB)
 }
 
-/// The weight and bias gradients of two linear maps whose outputs get the same gradient `g`
+/// The weight gradients of two linear maps whose outputs get the same gradient `g`
 /// (`[rows, outFeatures]`), one from the input `x1` (`[rows, inFeatures1]`), one from `x2`
-/// (`[rows, inFeatures2]`): a recurrent layer's `W_hh`, `b_hh` and `W_ih`, `b_ih`, whose gate
-/// gradients are the same. Both weights' gradients come from one product `gᵀ · [x1 | x2]`,
-/// which packs `gᵀ` once, and the biases' `Σ_rows g` is summed once, as that product packs
-/// `gᵀ`; the bits are those of two `linearParameterGradients` calls.
+/// (`[rows, inFeatures2]`), and the gradient `Σ_rows g` of each one's bias where asked for: a
+/// recurrent layer's `W_hh`, `b_hh` and `W_ih`, `b_ih`, whose gate gradients are the same.
+/// Both weights' gradients come from one product `gᵀ · [x1 | x2]`, which packs `gᵀ` once, and
+/// the bias sum is taken once, as that product packs `gᵀ`; the bits are those of two
+/// `linearParameterGradients` calls.
 func linearParameterGradients<Scalar: TensorScalar>(
     _ g: UnsafePointer<Scalar>, sharedBy x1: UnsafePointer<Scalar>, inFeatures1: Int, _ x2: UnsafePointer<Scalar>,
-    inFeatures2: Int, rows: Int, outFeatures: Int, bias: Bool
+    inFeatures2: Int, rows: Int, outFeatures: Int, bias1: Bool, bias2: Bool
 ) -> (weight1: Tensor<Scalar>, bias1: Tensor<Scalar>?, weight2: Tensor<Scalar>, bias2: Tensor<Scalar>?) {
     let dW2 = Tensor<Scalar>(shape: [outFeatures, inFeatures2]) { _ in }
-    var dB1: Tensor<Scalar>?
+    var dB: Tensor<Scalar>?
     let dW1 = Tensor<Scalar>(shape: [outFeatures, inFeatures1]) { out in
         let product = { (sums: UnsafeMutablePointer<Scalar>?) in
             Kernels.gemmSharingA(transposeA: true, m: outFeatures, k: rows, g, lda: outFeatures,
                                  x1, ldb1: inFeatures1, n1: inFeatures1, out.baseAddress!, ldc1: inFeatures1,
                                  x2, ldb2: inFeatures2, n2: inFeatures2, dW2.storage.base, ldc2: inFeatures2, rowSumsOfA: sums)
         }
-        if bias { dB1 = Tensor(shape: [outFeatures]) { sums in product(sums.baseAddress!) } } else { product(nil) }
+        if bias1 || bias2 { dB = Tensor(shape: [outFeatures]) { sums in product(sums.baseAddress!) } } else { product(nil) }
     }
-    let dB2 = dB1.map { sums in Tensor<Scalar>(shape: [outFeatures]) { $0.baseAddress!.update(from: sums.storage.base, count: outFeatures) } }
-    return (dW1, dB1, dW2, dB2)
+    // The second bias gets its own copy of the sums when both need them.
+    let dB2 = bias1 && bias2 ? dB.map { sums in Tensor<Scalar>(shape: [outFeatures]) { $0.baseAddress!.update(from: sums.storage.base, count: outFeatures) } } : dB
+    return (dW1, bias1 ? dB : nil, dW2, bias2 ? dB2 : nil)
 }

@@ -186,17 +186,10 @@ package func recurrentSequence<Scalar>(
                 // The gate gradients are also needed for the gradients of a projection done here.
                 var needsGates = needs[d]
                 if let projection = projections[d] { needsGates[0] = needsGates[0] || projection.needsWeights }
-                // When W_ih and W_hh both need gradients from the same gate gradients (not a
-                // GRU's, whose input side differs), one product gives both.
-                let weightIndex = mode == .lstm ? 3 : 2
-                let sharedProjection = projections[d].flatMap { projection in
-                    mode != .gru && projection.needsWeight && needs[d][weightIndex] && projection.hasBias == hasBias[d]
-                        && projection.needsBias == (hasBias[d] && needs[d][weightIndex + 1]) ? projection : nil
-                }
                 (grads[d], inputParameters[d]) = recurrentBackward(
                     mode, gradientOutput: dOutput.map { UnsafePointer($0.storage.base) }, gradientStates: g.storage.base + d * stateBlock,
                     output: output.storage.base, placement: placements[d], saved: saved[d], plan: plan, rowIndex: rowIndices[d],
-                    weightHH: weights[d], hasBias: hasBias[d], needs: needsGates, sharedProjection: sharedProjection, threads: threads)
+                    weightHH: weights[d], hasBias: hasBias[d], needs: needsGates, projection: projections[d], threads: threads)
             }
             for d in 0..<directionCount {
                 guard let projection = projections[d] else { continue }
@@ -403,16 +396,17 @@ final class RecurrentSavedState<Scalar: TensorScalar>: @unchecked Sendable {
 
 /// Backpropagation through time for one direction of `recurrentSequence`: walks the steps in reverse,
 /// carrying the state gradients of the active rows, and finishes with one matrix product
-/// for `dW_hh` and `db_hh` over all packed rows; with `sharedProjection`, a projection done
-/// by the op whose `W_ih` and `b_ih` need gradients too, the same product also gives theirs
-/// (returned apart from the op's gradients).
+/// for `dW_hh` and `db_hh` over all packed rows. When the op did the input projection
+/// (`projection`) and both `W_ih` and `W_hh` need gradients from the same gate gradients (not
+/// a GRU's, whose input side differs), that product also gives `dW_ih` and `db_ih` (returned
+/// apart from the op's gradients); else `projection.gradients` computes them afterwards.
 @_specialize(where Scalar == Float)
 @_specialize(where Scalar == Double)
 private func recurrentBackward<Scalar>(
     _ mode: RecurrentMode, gradientOutput dy: UnsafePointer<Scalar>?, gradientStates: UnsafePointer<Scalar>,
     output y: UnsafePointer<Scalar>, placement: [Int], saved: RecurrentSavedState<Scalar>,
     plan: StepPlan, rowIndex: [Int]?, weightHH: Tensor<Scalar>, hasBias: Bool, needs: [Bool],
-    sharedProjection: RecurrentInputGradients<Scalar>?, threads: Int
+    projection: RecurrentInputGradients<Scalar>?, threads: Int
 ) -> (gradients: [Tensor<Scalar>?], inputParameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?)?) {
     // Gate gradients and saved previous states live in the rows of `projected` (see
     // `RecurrentDirectionInput.rowIndex`); each step's rows are evenly spaced there.
@@ -480,12 +474,12 @@ private func recurrentBackward<Scalar>(
     }
     let weightIndex = lstm ? 3 : 2
     var inputParameters: (weight: Tensor<Scalar>?, bias: Tensor<Scalar>?)?
-    if let sharedProjection {
-        let x = sharedProjection.rowsInGateOrder()
+    if let projection, !gru, projection.needsWeight, needs[weightIndex] {
+        let x = projection.rowsInGateOrder()
         let shared = withExtendedLifetime(x) {
             linearParameterGradients(UnsafePointer(dHGates), sharedBy: saved.hPrev.base, inFeatures1: hidden,
                                      UnsafePointer(x.storage.base), inFeatures2: x.shape[1], rows: rows, outFeatures: gates,
-                                     bias: hasBias && needs[weightIndex + 1])
+                                     bias1: hasBias && needs[weightIndex + 1], bias2: projection.hasBias && projection.needsBias)
         }
         grads.append(shared.weight1)
         if hasBias { grads.append(shared.bias1) }

@@ -148,6 +148,26 @@ import Testing
         }
     }
 
+    /// With one bias frozen, the op's product for `dW_hh` and `dW_ih` gives the other bias's
+    /// gradient alone, the same bits as the whole projection's.
+    @Test(arguments: ["bias_hh_l0", "bias_ih_l0"])
+    func stepwiseGradientsWithAFrozenBiasAreBitwiseTheWholeProjection(frozen: String) {
+        func gradients(_ policy: StepwiseProjection.Policy) -> [[Float]?] {
+            var generator = RandomGenerator(seed: 34)
+            let x = Tensor<Float>.randn([4, 6, 5], using: &generator).requiringGrad()
+            var layer = LSTM<Float>(inputSize: 5, hiddenSize: 32, batchFirst: true, using: &generator)
+            layer.updateParameters { name, tensor in if name == frozen { tensor = tensor.detached() } }
+            let upstream = Tensor<Float>.randn([4, 6, 32], using: &generator)
+            StepwiseProjection.$policy.withValue(policy) {
+                (try! layer.forward(x, lengths: [6, 3, 5, 1], using: &generator).output * upstream).sum().backward()
+            }
+            return [x.grad?.scalars] + layer.namedParameters().map { $0.tensor.grad?.scalars }
+        }
+        let whole = gradients(.never), stepwise = gradients(.always)
+        #expect(whole.compactMap { $0 }.count == 4, "x and three of the four parameters get gradients")
+        #expect(whole == stepwise, "frozen \(frozen)")
+    }
+
     @Test func packedInputStepwiseGradientsAreBitwiseTheWholeProjection() {
         let lengths = [5, 2, 4, 5, 3, 1]
         let whole = gradients(.lstm, policy: .never, batchFirst: true, lengths: lengths, threads: 1,
