@@ -9,18 +9,25 @@ extension Kernels {
     /// and the B's stored `[K, N₁]` and `[K, N₂]` (row strides `ldb₁`, `ldb₂`): one product over
     /// `[B₁ | B₂]`, so A is packed once where two `gemm` calls would pack it twice. Every element
     /// gets the bits of its own `gemm` call (those depend on K only). With `rowSumsOfA`, also the
-    /// sums of the rows of op(A), as `gemm` takes them. When `N₁` is not a whole number of the
-    /// microkernel's tiles on the SIMD path in effect (so a tile would straddle the two), or a
-    /// product is a thin one, runs the two `gemm` calls instead.
+    /// sums of the rows of op(A), as `gemm` takes them. The split between the two must fall on
+    /// a boundary of the microkernel's tiles on the SIMD path in effect: when `N₁` is not a
+    /// whole number of tiles it runs as `[B₂ | B₁]` if `N₂` is, else (or when a product is a
+    /// thin one) as the two `gemm` calls.
     package static func gemmSharingA<S: TensorScalar>(
         transposeA: Bool, m: Int, k: Int, _ a: UnsafePointer<S>, lda: Int,
         _ b1: UnsafePointer<S>, ldb1: Int, n1: Int, _ c1: UnsafeMutablePointer<S>, ldc1: Int,
         _ b2: UnsafePointer<S>, ldb2: Int, n2: Int, _ c2: UnsafeMutablePointer<S>, ldc2: Int,
         rowSumsOfA: UnsafeMutablePointer<S>? = nil
     ) {
-        let path = InstructionSet.current
+        let tileColumns = gemmColumnsPerTile(InstructionSet.current, S.self)
         let neitherIsThin = m > 1 && k > 1 && n1 > 1 && n2 > 1
-        guard neitherIsThin && n1 % gemmColumnsPerTile(path, S.self) == 0 else {
+        if neitherIsThin && n1 % tileColumns != 0 && n2 % tileColumns == 0 {
+            gemmParallel(transposeA: transposeA, transposeB: false, m: m, n: n2 + n1, k: k, a, lda: lda, b2, ldb: ldb2,
+                         c2, ldc: ldc2, accumulate: false, rowSumsOfA: rowSumsOfA,
+                         second: GemmSecondColumns(start: n2, b: b1, ldb: ldb1, c: c1, ldc: ldc1), threads: Threads.count)
+            return
+        }
+        guard neitherIsThin && n1 % tileColumns == 0 else {
             gemm(transposeA: transposeA, transposeB: false, m: m, n: n1, k: k, a, lda: lda, b1, ldb: ldb1, c1, ldc: ldc1,
                  accumulate: false, rowSumsOfA: rowSumsOfA)
             gemm(transposeA: transposeA, transposeB: false, m: m, n: n2, k: k, a, lda: lda, b2, ldb: ldb2, c2, ldc: ldc2,

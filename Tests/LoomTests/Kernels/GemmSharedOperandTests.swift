@@ -46,9 +46,10 @@ import Testing
 
     /// Shapes of weight gradients `gᵀ · [h | x]`: hidden widths that are whole tiles on every
     /// path (so the product is shared) and not (so it falls back), input widths of one tile or
-    /// less (a separate product would read A in place), thin and multi-block depths.
+    /// less (a separate product would read A in place), a first width that is not whole tiles
+    /// beside a second that is (run as `[B₂ | B₁]`), thin and multi-block depths.
     @Test(arguments: [(96, 300, 64, 40), (48, 37, 32, 16), (30, 700, 64, 100), (13, 5, 16, 3), (40, 300, 20, 50),
-                      (64, 1, 32, 32), (24, 64, 32, 1)])
+                      (36, 90, 100, 32), (20, 40, 7, 64), (64, 1, 32, 32), (24, 64, 32, 1)])
     func sharedProductIsBitwiseTwoProducts(shape: (Int, Int, Int, Int)) {
         let (m, k, n1, n2) = shape
         for transposeA in [true, false] {
@@ -73,8 +74,9 @@ import Testing
     }
 
     /// The padding between rows of C (past each row's columns) is left alone.
-    @Test func writesOnlyTheColumnsOfEachOutput() {
-        let (m, k, n1, n2) = (20, 50, 32, 24)
+    @Test(arguments: [(32, 24), (20, 32)])
+    func writesOnlyTheColumnsOfEachOutput(widths: (Int, Int)) {
+        let (m, k, n1, n2) = (20, 50, widths.0, widths.1)
         let result = products(Float.self, transposeA: true, m: m, k: k, n1: n1, n2: n2, separate: false)
         for row in 0..<m {
             #expect(result.c1[row * (n1 + 2) + n1 ..< (row + 1) * (n1 + 2)].allSatisfy { $0 == -7 })

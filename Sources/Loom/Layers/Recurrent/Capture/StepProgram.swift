@@ -62,6 +62,12 @@ package struct StepProgram<Scalar: TensorScalar> {
     /// (itself for most): a register read only by a sum `a + b` (or as the `a` of `a - b`)
     /// has exactly the sum's gradient, so it uses the sum's buffer instead of a copy of it.
     private(set) var gradientShares: [Int] = []
+    /// Pairs of live `linear` instructions whose results have one gradient buffer (each is read
+    /// only by sums that lead to the same buffer, as in `linear(x, W_ih, b) + linear(h, W_hh)`)
+    /// and whose weights and biases are parameters or constants read by no other instruction:
+    /// their weight gradients `gᵀ · input` share their left operand, so a backward pass takes
+    /// both from one product. Keyed by the earlier instruction.
+    private(set) var linearsSharingAGradient: [Int: Int] = [:]
     /// Per register: whether every live instruction reading it is a column slice and the
     /// slices cover its columns once each (a `chunk`), so each slice's gradient is written
     /// into its columns as it is, with nothing to zero or add.
@@ -184,6 +190,40 @@ package struct StepProgram<Scalar: TensorScalar> {
         liveReaders = readersOfRegisters()
         gradientShares = sharedGradients()
         tiledBySlices = registersTiledBySlices()
+        linearsSharingAGradient = linearPairsSharingAGradient()
+    }
+
+    private func linearPairsSharingAGradient() -> [Int: Int] {
+        // The buffer a register's gradient ends up in (a sum's own may be shared in turn).
+        func buffer(_ r: Int) -> Int { gradientShares[r] == r ? r : buffer(gradientShares[r]) }
+        var uses: [StepFixedTensor: Int] = [:]
+        var linears: [(instruction: Int, buffer: Int)] = []
+        for (i, instruction) in instructions.enumerated() where live[register(ofInstruction: i)] {
+            switch instruction {
+            case .linear(_, let weight, let bias):
+                for fixed in [weight, bias].compactMap({ $0 }) { uses[fixed, default: 0] += 1 }
+                let r = register(ofInstruction: i)
+                if buffer(r) != r, case .parameter = weight { linears.append((i, buffer(r))) }
+            case .binary(_, let a, let b):
+                for operand in [a, b] { if case .fixed(let fixed) = operand { uses[fixed, default: 0] += 1 } }
+            case .layerNorm(_, let weight, let bias, _):
+                for fixed in [weight, bias].compactMap({ $0 }) { uses[fixed, default: 0] += 1 }
+            case .unary, .scale, .narrow, .concatenate:
+                break
+            }
+        }
+        func readOnlyThere(_ i: Int) -> Bool {
+            guard case .linear(_, let weight, let bias) = instructions[i] else { return false }
+            return uses[weight] == 1 && bias.map { uses[$0] == 1 } ?? true
+        }
+        var pairs: [Int: Int] = [:], paired = Set<Int>()
+        for (n, first) in linears.enumerated() where !paired.contains(first.instruction) && readOnlyThere(first.instruction) {
+            guard let second = linears[(n + 1)...].first(where: { $0.buffer == first.buffer && !paired.contains($0.instruction)
+                                                                   && readOnlyThere($0.instruction) }) else { continue }
+            pairs[first.instruction] = second.instruction
+            paired.formUnion([first.instruction, second.instruction])
+        }
+        return pairs
     }
 
     /// Whether a replay runs instruction `i` (it is live) once for all rows (`hoisted`) or per

@@ -360,6 +360,8 @@ private final class BackwardContext<Scalar: TensorScalar> {
             return buffer
         }
         let rowCount = run.rowCount
+        let sharedProducts = program.linearsSharingAGradient
+        var takenBySharedProduct = Set<Int>()
         for i in program.instructions.indices {
             let r = program.register(ofInstruction: i)
             guard program.live[r] else { continue }
@@ -367,6 +369,21 @@ private final class BackwardContext<Scalar: TensorScalar> {
             let g = UnsafePointer(grads[r])
             switch program.instructions[i] {
             case .linear(let input, let weightRef, let biasRef):
+                if takenBySharedProduct.contains(i) { continue }
+                if let second = sharedProducts[i], case .linear(let input2, let weightRef2, let biasRef2) = program.instructions[second],
+                   let dW = gradient(weightRef), let dW2 = gradient(weightRef2) {
+                    // Both weights' gradients from one product `gᵀ · [input | input2]` (their
+                    // parameters are read nowhere else, so these are their first and only
+                    // gradients); the bias sums, when wanted, as it packs `gᵀ`.
+                    takenBySharedProduct.insert(second)
+                    let (dB, dB2) = (gradient(biasRef), gradient(biasRef2))
+                    let (inWidth, inWidth2) = (program.widths[input], program.widths[input2])
+                    Kernels.gemmSharingA(transposeA: true, m: width, k: rowCount, g, lda: width,
+                                         value(input), ldb1: inWidth, n1: inWidth, dW, ldc1: inWidth,
+                                         value(input2), ldb2: inWidth2, n2: inWidth2, dW2, ldc2: inWidth2, rowSumsOfA: dB ?? dB2)
+                    if let dB, let dB2 { dB2.update(from: dB, count: width) }
+                    continue
+                }
                 let inWidth = program.widths[input]
                 // A bias's first gradient (its zeroed buffer plus the rows in order) is summed
                 // as the weight's product packs `gᵀ`, without a pass of its own.

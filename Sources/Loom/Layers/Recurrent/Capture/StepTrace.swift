@@ -75,7 +75,7 @@ package enum StepOperand<Scalar: TensorScalar> {
 }
 
 /// A tensor a captured step reads that does not change from step to step.
-package enum StepFixedTensor: Equatable, Sendable {
+package enum StepFixedTensor: Hashable, Sendable {
     /// The cell's parameter at this index of `parameters()`; it gets a gradient.
     case parameter(Int)
     /// The program's constant at this index; no gradient.
