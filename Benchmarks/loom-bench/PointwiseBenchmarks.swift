@@ -91,6 +91,18 @@ func runPointwiseBenchmarks(_ options: BenchOptions) {
         let milliseconds = medianMillisecondsBatched(reps: options.reps) { kernel() }
         results.append(PointwiseResult(name: name, shape: "\(rows)x\(hidden)", milliseconds: milliseconds, elements: units))
     }
+    // lstm-tiny's step (B16 H32): one row is two 16-lane vectors per gate, so the cost of
+    // each call shows.
+    let tinyRows = 16, tinyHidden = 32
+    let tinyMilliseconds = medianMillisecondsBatched(reps: options.reps) {
+        for r in 0..<tinyRows {
+            RecurrentKernels.lstmForward(hidden: tinyHidden, xGates: xGates + r * 4 * tinyHidden, hGates: hGates + r * 4 * tinyHidden,
+                                         biasHH: bias, cPrev: c + r * tinyHidden, c: c + r * tinyHidden, h: h + r * tinyHidden,
+                                         savedGates: nil, savedTanhC: nil)
+        }
+    }
+    results.append(PointwiseResult(name: "lstm-step", shape: "\(tinyRows)x\(tinyHidden)", milliseconds: tinyMilliseconds,
+                                   elements: tinyRows * tinyHidden))
 
     let path = InstructionSet.current.rawValue
     if options.json {
@@ -102,7 +114,7 @@ func runPointwiseBenchmarks(_ options: BenchOptions) {
     } else {
         print("Pointwise work, one thread, SIMD path \(path) for the ops (the step kernels use 16-lane Float vectors on every path), "
               + "median of \(options.reps)")
-        print("ops: elements of a [32, 512] Float tensor; step kernels: \(rows) rows x \(hidden) hidden units (ns per unit)")
+        print("ops: elements of a [32, 512] Float tensor; step kernels: rows x hidden units (ns per unit)")
         print("| name | shape | µs per call | ns per element |")
         print("|---|---|---:|---:|")
         for r in results {
