@@ -22,10 +22,8 @@ extension Kernels {
         let tileColumns = gemmColumnsPerTile(InstructionSet.current, S.self)
         let neitherIsThin = m > 1 && k > 1 && n1 > 1 && n2 > 1
         if neitherIsThin && n1 % tileColumns != 0 && n2 % tileColumns == 0 {
-            gemmParallel(transposeA: transposeA, transposeB: false, m: m, n: n2 + n1, k: k, a, lda: lda, b2, ldb: ldb2,
-                         c2, ldc: ldc2, accumulate: false, rowSumsOfA: rowSumsOfA,
-                         second: GemmSecondColumns(start: n2, b: b1, ldb: ldb1, c: c1, ldc: ldc1), threads: Threads.count)
-            return
+            return gemmSharingA(transposeA: transposeA, m: m, k: k, a, lda: lda, b2, ldb1: ldb2, n1: n2, c2, ldc1: ldc2,
+                                b1, ldb2: ldb1, n2: n1, c1, ldc2: ldc1, rowSumsOfA: rowSumsOfA)
         }
         guard neitherIsThin && n1 % tileColumns == 0 else {
             gemm(transposeA: transposeA, transposeB: false, m: m, n: n1, k: k, a, lda: lda, b1, ldb: ldb1, c1, ldc: ldc1,
