@@ -12,6 +12,11 @@ func cellWeight<Scalar: TensorScalar>(_ shape: [Int], hidden: Int, using generat
 /// The LSTM spelled out from ops: `x W_ihᵀ + b_ih + h W_hhᵀ + b_hh`, gates i, f, g, o.
 struct SpelledOutLSTMCell<Scalar: TensorScalar>: RecurrentCell {
     var weightIH: Tensor<Scalar>, weightHH: Tensor<Scalar>, biasIH: Tensor<Scalar>, biasHH: Tensor<Scalar>
+    /// When set, the input projection enters the sum multiplied by this factor (by one, it
+    /// changes no value but gives the projection a gradient of its own in a captured step).
+    var projectionFactor: Scalar?
+    /// Whether `W_hh` stands in for `W_ih` too (needs equal input and hidden sizes).
+    var tiesWeights = false
     var outputSize: Int { weightHH.shape[1] }
 
     func zeroState(batchSize: Int) -> [Tensor<Scalar>] {
@@ -19,7 +24,9 @@ struct SpelledOutLSTMCell<Scalar: TensorScalar>: RecurrentCell {
     }
 
     func callAsFunction(_ x: Tensor<Scalar>, state: [Tensor<Scalar>]) -> (output: Tensor<Scalar>, state: [Tensor<Scalar>]) {
-        let gates = (linear(x, weight: weightIH, bias: biasIH) + linear(state[0], weight: weightHH, bias: biasHH)).chunk(4, dim: 1)
+        let projection = linear(x, weight: tiesWeights ? weightHH : weightIH, bias: biasIH)
+        let gates = ((projectionFactor.map { projection * $0 } ?? projection) + linear(state[0], weight: weightHH, bias: biasHH))
+            .chunk(4, dim: 1)
         let c = gates[1].sigmoid() * state[1] + gates[0].sigmoid() * gates[2].tanh()
         let h = gates[3].sigmoid() * c.tanh()
         return (h, [h, c])

@@ -6,51 +6,23 @@ import Testing
 /// bias sums) from one product `gᵀ · [x | h]`. The results are bitwise those of two separate
 /// products, on every path and thread count, whichever biases are trained.
 @Suite struct SharedWeightGradientTests {
-    /// The spelled-out LSTM, with its input projection entering the sum as it is (sharing the
-    /// sum's gradient with `h · W_hhᵀ`) or multiplied by one: the same values and gradients,
-    /// but then the projection's gradient is a copy of its own and nothing is shared.
-    struct ProjectionLSTMCell: RecurrentCell {
-        typealias Scalar = Float
-        var weightIH: Tensor<Float>, weightHH: Tensor<Float>, biasIH: Tensor<Float>, biasHH: Tensor<Float>
-        var projectionIsScaled = false
-        /// `W_hh` used for the input projection too (needs `inputSize == hiddenSize`).
-        var tiesWeights = false
-        var outputSize: Int { weightHH.shape[1] }
+    typealias Cell = SpelledOutLSTMCell<Float>
 
-        init(inputSize: Int, hiddenSize: Int, using generator: inout RandomGenerator) {
-            weightIH = cellWeight([4 * hiddenSize, inputSize], hidden: hiddenSize, using: &generator)
-            weightHH = cellWeight([4 * hiddenSize, hiddenSize], hidden: hiddenSize, using: &generator)
-            biasIH = cellWeight([4 * hiddenSize], hidden: hiddenSize, using: &generator)
-            biasHH = cellWeight([4 * hiddenSize], hidden: hiddenSize, using: &generator)
-        }
-
-        func zeroState(batchSize: Int) -> [Tensor<Float>] { [Tensor.zeros([batchSize, outputSize]), Tensor.zeros([batchSize, outputSize])] }
-
-        func callAsFunction(_ x: Tensor<Float>, state: [Tensor<Float>]) -> (output: Tensor<Float>, state: [Tensor<Float>]) {
-            let projection = linear(x, weight: tiesWeights ? weightHH : weightIH, bias: biasIH)
-            let gates = ((projectionIsScaled ? projection * 1 : projection) + linear(state[0], weight: weightHH, bias: biasHH))
-                .chunk(4, dim: 1)
-            let c = gates[1].sigmoid() * state[1] + gates[0].sigmoid() * gates[2].tanh()
-            let h = gates[3].sigmoid() * c.tanh()
-            return (h, [h, c])
-        }
-
-        mutating func visit(_ visitor: ModuleVisitor<Float>) {
-            visitor.parameter("weight_ih", &weightIH)
-            visitor.parameter("weight_hh", &weightHH)
-            visitor.parameter("bias_ih", &biasIH)
-            visitor.parameter("bias_hh", &biasHH)
-        }
+    func cell(inputSize: Int, hiddenSize: Int, using generator: inout RandomGenerator) -> Cell {
+        Cell(weightIH: cellWeight([4 * hiddenSize, inputSize], hidden: hiddenSize, using: &generator),
+             weightHH: cellWeight([4 * hiddenSize, hiddenSize], hidden: hiddenSize, using: &generator),
+             biasIH: cellWeight([4 * hiddenSize], hidden: hiddenSize, using: &generator),
+             biasHH: cellWeight([4 * hiddenSize], hidden: hiddenSize, using: &generator))
     }
 
-    func program(_ cell: ProjectionLSTMCell, inputSize: Int) throws -> StepProgram<Float> {
+    func program(_ cell: Cell, inputSize: Int) throws -> StepProgram<Float> {
         try StepProgram.capture(cell, parameters: cell.parameters(), input: Tensor.zeros([3, inputSize]),
                                 state: cell.zeroState(batchSize: 3)).get()
     }
 
     @Test func pairsTheTwoProductsOfOneSumOnly() throws {
         var generator = RandomGenerator(seed: 1)
-        var cell = ProjectionLSTMCell(inputSize: 8, hiddenSize: 8, using: &generator)
+        var cell = cell(inputSize: 8, hiddenSize: 8, using: &generator)
         let shared = try program(cell, inputSize: 8)
         #expect(shared.linearsSharingAGradient.count == 1)
         if let (first, second) = shared.linearsSharingAGradient.first {
@@ -60,24 +32,25 @@ import Testing
             }
             #expect(x == 0 && h == 1, "x · W_ihᵀ first, h · W_hhᵀ second")
         }
-        cell.projectionIsScaled = true
+        cell.projectionFactor = 1
         #expect(try program(cell, inputSize: 8).linearsSharingAGradient.isEmpty, "the scaled projection has a gradient of its own")
-        cell.projectionIsScaled = false
+        cell.projectionFactor = nil
         cell.tiesWeights = true
         #expect(try program(cell, inputSize: 8).linearsSharingAGradient.isEmpty, "one weight in both products")
     }
 
-    /// Float results of the shared product against separate ones, for the input and every
-    /// parameter, with input widths of whole tiles (first), only the hidden one (second, so the
-    /// product runs as `[h | x]`), or neither (two products on every path).
+    /// Float results of the shared product against separate ones (the projection multiplied by
+    /// one), for the input and every parameter, with input widths of whole tiles (first), only
+    /// the hidden one (second, so the product runs as `[h | x]`), or neither (two products on
+    /// every path).
     @Test(arguments: [(32, 16), (12, 16), (20, 12)])
     func sharedProductIsBitwiseSeparateProducts(sizes: (input: Int, hidden: Int)) throws {
         /// The same weights every time; `frozen` biases take no gradient.
-        func recurrence(scaled: Bool, frozen: Set<String>) -> Recurrence<ProjectionLSTMCell> {
+        func recurrence(projectionFactor: Float?, frozen: Set<String>) -> Recurrence<Cell> {
             var generator = RandomGenerator(seed: 2)
-            return Recurrence<ProjectionLSTMCell>(inputSize: sizes.input, bidirectional: true, batchFirst: true, using: &generator) {
-                var cell = ProjectionLSTMCell(inputSize: $0, hiddenSize: sizes.hidden, using: &$1)
-                cell.projectionIsScaled = scaled
+            return Recurrence<Cell>(inputSize: sizes.input, bidirectional: true, batchFirst: true, using: &generator) {
+                var cell = cell(inputSize: $0, hiddenSize: sizes.hidden, using: &$1)
+                cell.projectionFactor = projectionFactor
                 if frozen.contains("bias_ih") { cell.biasIH = cell.biasIH.detached() }
                 if frozen.contains("bias_hh") { cell.biasHH = cell.biasHH.detached() }
                 return cell
@@ -87,7 +60,7 @@ import Testing
         let x = Tensor<Float>.randn([5, 7, sizes.input], using: &data).requiringGrad()
         let weights = Tensor<Float>.randn([5, 7, 2 * sizes.hidden], using: &data)
         let lengths = [7, 3, 0, 7, 1]
-        func gradients(_ layer: Recurrence<ProjectionLSTMCell>) throws -> [[Float]] {
+        func gradients(_ layer: Recurrence<Cell>) throws -> [[Float]] {
             var unused = RandomGenerator(seed: 0)
             let output = try layer(x, lengths: lengths, using: &unused).output
             (output * weights).sum().backward()
@@ -95,7 +68,7 @@ import Testing
             return [x.grad!.scalars] + layer.parameters().map { $0.grad?.scalars ?? [] }
         }
         for frozen: Set<String> in [[], ["bias_hh"], ["bias_ih"], ["bias_ih", "bias_hh"]] {
-            let shared = recurrence(scaled: false, frozen: frozen), separate = recurrence(scaled: true, frozen: frozen)
+            let shared = recurrence(projectionFactor: nil, frozen: frozen), separate = recurrence(projectionFactor: 1, frozen: frozen)
             for path in InstructionSet.allCases {
                 for threads in [1, 2] {
                     let (a, b) = try InstructionSet.with(path) {
