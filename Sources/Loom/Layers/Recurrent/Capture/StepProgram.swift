@@ -199,18 +199,9 @@ package struct StepProgram<Scalar: TensorScalar> {
         var uses: [StepFixedTensor: Int] = [:]
         var linears: [(instruction: Int, buffer: Int)] = []
         for (i, instruction) in instructions.enumerated() where live[register(ofInstruction: i)] {
-            switch instruction {
-            case .linear(_, let weight, let bias):
-                for fixed in [weight, bias].compactMap({ $0 }) { uses[fixed, default: 0] += 1 }
-                let r = register(ofInstruction: i)
-                if buffer(r) != r, case .parameter = weight { linears.append((i, buffer(r))) }
-            case .binary(_, let a, let b):
-                for operand in [a, b] { if case .fixed(let fixed) = operand { uses[fixed, default: 0] += 1 } }
-            case .layerNorm(_, let weight, let bias, _):
-                for fixed in [weight, bias].compactMap({ $0 }) { uses[fixed, default: 0] += 1 }
-            case .unary, .scale, .narrow, .concatenate:
-                break
-            }
+            for fixed in instruction.fixedInputs { uses[fixed, default: 0] += 1 }
+            let r = register(ofInstruction: i), root = buffer(r)
+            if root != r, case .linear(_, .parameter, _) = instruction { linears.append((i, root)) }
         }
         func readOnlyThere(_ i: Int) -> Bool {
             guard case .linear(_, let weight, let bias) = instructions[i] else { return false }
@@ -250,6 +241,20 @@ extension StepInstruction {
             return [a, b].compactMap { if case .register(let r) = $0 { return r } else { return nil } }
         case .concatenate(let parts):
             return parts
+        }
+    }
+
+    /// The parameters and constants the instruction reads.
+    var fixedInputs: [StepFixedTensor] {
+        switch self {
+        case .linear(_, let weight, let bias):
+            return [weight] + [bias].compactMap { $0 }
+        case .layerNorm(_, let weight, let bias, _):
+            return [weight, bias].compactMap { $0 }
+        case .binary(_, let a, let b):
+            return [a, b].compactMap { if case .fixed(let f) = $0 { return f } else { return nil } }
+        case .unary, .scale, .narrow, .concatenate:
+            return []
         }
     }
 }
