@@ -52,14 +52,16 @@ func runPointwiseBenchmarks(_ options: BenchOptions) {
     let saved = buffer(rows * 4 * hidden, low: 0.01, high: 0.99), tanhC = buffer(units, low: -0.99, high: 0.99)
     let dGates = buffer(rows * 4 * hidden)
     defer { for pointer in [xGates, hGates, bias, c, h, dh, dc, saved, tanhC, dGates] { pointer.deallocate() } }
+    /// The LSTM forward kernel, without saved state, over `rows` rows of `hidden` units.
+    func lstmStep(rows: Int, hidden: Int) {
+        for r in 0..<rows {
+            RecurrentKernels.lstmForward(hidden: hidden, xGates: xGates + r * 4 * hidden, hGates: hGates + r * 4 * hidden,
+                                         biasHH: bias, cPrev: c + r * hidden, c: c + r * hidden, h: h + r * hidden,
+                                         savedGates: nil, savedTanhC: nil)
+        }
+    }
     let kernels: [(String, () -> Void)] = [
-        ("lstm-step", {
-            for r in 0..<rows {
-                RecurrentKernels.lstmForward(hidden: hidden, xGates: xGates + r * 4 * hidden, hGates: hGates + r * 4 * hidden,
-                                             biasHH: bias, cPrev: c + r * hidden, c: c + r * hidden, h: h + r * hidden,
-                                             savedGates: nil, savedTanhC: nil)
-            }
-        }),
+        ("lstm-step", { lstmStep(rows: rows, hidden: hidden) }),
         ("lstm-step-saved", {
             for r in 0..<rows {
                 RecurrentKernels.lstmForward(hidden: hidden, xGates: xGates + r * 4 * hidden, hGates: hGates + r * 4 * hidden,
@@ -94,13 +96,7 @@ func runPointwiseBenchmarks(_ options: BenchOptions) {
     // lstm-tiny's step (B16 H32): one row is two 16-lane vectors per gate, so the cost of
     // each call shows.
     let tinyRows = 16, tinyHidden = 32
-    let tinyMilliseconds = medianMillisecondsBatched(reps: options.reps) {
-        for r in 0..<tinyRows {
-            RecurrentKernels.lstmForward(hidden: tinyHidden, xGates: xGates + r * 4 * tinyHidden, hGates: hGates + r * 4 * tinyHidden,
-                                         biasHH: bias, cPrev: c + r * tinyHidden, c: c + r * tinyHidden, h: h + r * tinyHidden,
-                                         savedGates: nil, savedTanhC: nil)
-        }
-    }
+    let tinyMilliseconds = medianMillisecondsBatched(reps: options.reps) { lstmStep(rows: tinyRows, hidden: tinyHidden) }
     results.append(PointwiseResult(name: "lstm-step", shape: "\(tinyRows)x\(tinyHidden)", milliseconds: tinyMilliseconds,
                                    elements: tinyRows * tinyHidden))
 
