@@ -221,10 +221,10 @@ extension Kernels {
     /// that order: what `gemm` computes with `rowSumsOfA` where it packs nothing.
     static func sumRows<S: TensorScalar>(ofA a: UnsafePointer<S>, transposed: Bool, m: Int, k: Int, lda: Int,
                                          into sums: UnsafeMutablePointer<S>) {
+        if transposed { return columnSums(a, rows: k, columns: m, rowStride: lda, into: sums) }
         sums.update(repeating: 0, count: m)
         for p in 0..<k {
-            if transposed { accumulate(a + p * lda, into: sums, count: m) }
-            else { for i in 0..<m { sums[i] += a[i * lda + p] } }
+            for i in 0..<m { sums[i] += a[i * lda + p] }
         }
     }
 

@@ -14,28 +14,45 @@ extension Kernels {
                 out[o] = sum(src, count: length)
                 continue
             }
-            // Four vectors of columns at a time, summed down all rows in registers: each
-            // element is still 0 + x[0] + x[1] + ... in row order.
-            typealias V = S.Vector
-            let width = V.scalarCount
-            var c = 0
-            while c + 4 * width <= inner {
-                var a0 = V(repeating: 0), a1 = V(repeating: 0), a2 = V(repeating: 0), a3 = V(repeating: 0)
-                var row = src + c
-                for _ in 0..<length {
-                    a0 += load(V.self, row); a1 += load(V.self, row + width)
-                    a2 += load(V.self, row + 2 * width); a3 += load(V.self, row + 3 * width)
-                    row += inner
-                }
-                a0.store(to: dst + c); a1.store(to: dst + c + width)
-                a2.store(to: dst + c + 2 * width); a3.store(to: dst + c + 3 * width)
-                c += 4 * width
+            columnSums(src, rows: length, columns: inner, rowStride: inner, into: dst)
+        }
+    }
+
+    /// The sum of each column of a `[rows, columns]` block whose rows start `rowStride` apart,
+    /// written to `sums` (`columns` values). Four vectors of columns at a time (then one) are
+    /// summed down all rows in registers; each sum is `0 + x[0, c] + x[1, c] + ...` in row order,
+    /// whatever the vector width.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    @inlinable
+    package static func columnSums<S: TensorScalar>(_ x: UnsafePointer<S>, rows: Int, columns: Int, rowStride: Int,
+                                                    into sums: UnsafeMutablePointer<S>) {
+        typealias V = S.Vector
+        let width = V.scalarCount
+        var c = 0
+        while c + 4 * width <= columns {
+            var a0 = V(repeating: 0), a1 = V(repeating: 0), a2 = V(repeating: 0), a3 = V(repeating: 0)
+            var row = x + c
+            for _ in 0..<rows {
+                a0 += load(V.self, row); a1 += load(V.self, row + width)
+                a2 += load(V.self, row + 2 * width); a3 += load(V.self, row + 3 * width)
+                row += rowStride
             }
-            if c < inner {
-                (dst + c).initialize(repeating: 0, count: inner - c)
-                for l in 0..<length {
-                    accumulate(src + l * inner + c, into: dst + c, count: inner - c)
-                }
+            a0.store(to: sums + c); a1.store(to: sums + c + width)
+            a2.store(to: sums + c + 2 * width); a3.store(to: sums + c + 3 * width)
+            c += 4 * width
+        }
+        while c + width <= columns {
+            var a0 = V(repeating: 0)
+            var row = x + c
+            for _ in 0..<rows { a0 += load(V.self, row); row += rowStride }
+            a0.store(to: sums + c)
+            c += width
+        }
+        if c < columns {
+            (sums + c).initialize(repeating: 0, count: columns - c)
+            for r in 0..<rows {
+                accumulate(x + r * rowStride + c, into: sums + c, count: columns - c)
             }
         }
     }
