@@ -56,8 +56,9 @@ import Testing
     }
 
     @Test func columnSumsOfStridedRowsAddInRowOrder() {
-        // Whole blocks of four vectors only (128), blocks, single vectors and a tail (129, 70,
-        // 100), a tail only (7), no rows, and strides equal to and beyond the columns.
+        // With 16-lane Float vectors: blocks of four vectors only (128), blocks and a tail (129,
+        // 70), a block, two single vectors and a tail (100), a tail only (7); no rows; strides
+        // equal to and beyond the columns.
         for (rows, columns, stride) in [(37, 128, 130), (560, 128, 128), (5, 70, 70), (9, 7, 20), (0, 64, 64), (100, 129, 200),
                                         (33, 100, 101)] {
             #expect(checkColumnSums(Float.self, rows: rows, columns: columns, stride: stride), "Float \(rows) x \(columns) stride \(stride)")
