@@ -41,11 +41,16 @@ extension StepProgramRun {
         // contribution in the step overwrites them, and rows nothing wrote are zeroed at the
         // end of the step.
         let seeded = Set([program.outputRegister] + program.stateOutputRegisters)
+        // The output's own buffer, given an output gradient, is written `0 + g` in one pass
+        // instead of being zeroed and then added to.
+        let output = program.outputRegister
+        let outputWritten = outputGradient != nil && shares[output] == output
         // A shared buffer belongs to the later register (the sum), so go from the last.
         var buffers = [UnsafeMutablePointer<Scalar>?](repeating: nil, count: program.widths.count)
         for r in program.widths.indices.reversed() {
             buffers[r] = shares[r] != r ? buffers[shares[r]]
-                : arena.take((keptRows[r] ? rowCount : stepRows) * program.widths[r], of: Scalar.self, zeroed: seeded.contains(r))
+                : arena.take((keptRows[r] ? rowCount : stepRows) * program.widths[r], of: Scalar.self,
+                             zeroed: seeded.contains(r) && !(outputWritten && r == output))
         }
         let grads = buffers.map { $0! }
         let zeroedPerStep = program.widths.indices.filter { !seeded.contains($0) }
@@ -53,8 +58,13 @@ extension StepProgramRun {
         let context = BackwardContext(run: self, grads: grads, keptRows: keptRows, scratch: scratch, needsData: needsData)
 
         if let outputGradient {
-            let r = program.outputRegister
-            Kernels.accumulate(outputGradient.storage.base, into: grads[r], count: rowCount * program.widths[r])
+            let g = outputGradient.storage.base, count = rowCount * program.widths[output]
+            if outputWritten {
+                var zero = Scalar(0)
+                Kernels.binaryRow(AddKernel.self, &zero, aStride: 0, g, bStride: 1, grads[output], count: count)
+            } else {
+                Kernels.accumulate(g, into: grads[output], count: count)
+            }
         }
         var start: [Tensor<Scalar>] = []
         let lengths = self.lengths
