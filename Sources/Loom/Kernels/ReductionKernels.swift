@@ -1,6 +1,8 @@
 extension Kernels {
-    /// Sums a `[outer, length, inner]` block along its middle axis into `[outer, inner]`.
-    /// Accumulates in the order of the middle index, so results are deterministic.
+    /// Sums a `[outer, length, inner]` block along its middle axis into `[outer, inner]`. Each
+    /// element accumulates in the order of the middle index (`columnSums`); with `inner` 1 the
+    /// run is contiguous and summed as ``sum(_:count:)`` sums, in vector lanes then folded.
+    /// Both orders are fixed, whatever the SIMD path.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
