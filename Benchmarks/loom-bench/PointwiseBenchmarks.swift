@@ -52,23 +52,19 @@ func runPointwiseBenchmarks(_ options: BenchOptions) {
     let saved = buffer(rows * 4 * hidden, low: 0.01, high: 0.99), tanhC = buffer(units, low: -0.99, high: 0.99)
     let dGates = buffer(rows * 4 * hidden)
     defer { for pointer in [xGates, hGates, bias, c, h, dh, dc, saved, tanhC, dGates] { pointer.deallocate() } }
-    /// The LSTM forward kernel, without saved state, over `rows` rows of `hidden` units.
-    func lstmStep(rows: Int, hidden: Int) {
+    /// The LSTM forward kernel over `rows` rows of `hidden` units, keeping the gates and
+    /// `tanh(c)` for backward when `saving`.
+    func lstmStep(rows: Int, hidden: Int, saving: Bool = false) {
         for r in 0..<rows {
             RecurrentKernels.lstmForward(hidden: hidden, xGates: xGates + r * 4 * hidden, hGates: hGates + r * 4 * hidden,
                                          biasHH: bias, cPrev: c + r * hidden, c: c + r * hidden, h: h + r * hidden,
-                                         savedGates: nil, savedTanhC: nil)
+                                         savedGates: saving ? saved + r * 4 * hidden : nil,
+                                         savedTanhC: saving ? tanhC + r * hidden : nil)
         }
     }
     let kernels: [(String, () -> Void)] = [
         ("lstm-step", { lstmStep(rows: rows, hidden: hidden) }),
-        ("lstm-step-saved", {
-            for r in 0..<rows {
-                RecurrentKernels.lstmForward(hidden: hidden, xGates: xGates + r * 4 * hidden, hGates: hGates + r * 4 * hidden,
-                                             biasHH: bias, cPrev: c + r * hidden, c: c + r * hidden, h: h + r * hidden,
-                                             savedGates: saved + r * 4 * hidden, savedTanhC: tanhC + r * hidden)
-            }
-        }),
+        ("lstm-step-saved", { lstmStep(rows: rows, hidden: hidden, saving: true) }),
         ("lstm-step-backward", {
             for r in 0..<rows {
                 RecurrentKernels.lstmBackward(hidden: hidden, dh: dh + r * hidden, dc: dc + r * hidden,
