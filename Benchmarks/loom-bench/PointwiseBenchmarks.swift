@@ -47,17 +47,22 @@ func runPointwiseBenchmarks(_ options: BenchOptions) {
         for i in 0..<count { pointer[i] = low + (high - low) * Float(generator.nextUnit()) }
         return pointer
     }
+    // Every call reads the same inputs, as a step of a real sequence does: the previous cell
+    // state `cPrev` is never overwritten (a cell state fed back into itself call after call
+    // would grow until tanh saturates, and the backward's `dc`, multiplied by the forget gate
+    // at every call with nothing added where `1 - tanh²(c)` is 0, would decay into subnormal
+    // numbers, which Intel cores handle in microcode, 10x slower).
     let xGates = buffer(rows * 4 * hidden), hGates = buffer(rows * 4 * hidden), bias = buffer(4 * hidden)
-    let c = buffer(units), h = buffer(units), dh = buffer(units), dc = buffer(units)
+    let cPrev = buffer(units), c = buffer(units), h = buffer(units), dh = buffer(units), dc = buffer(units)
     let saved = buffer(rows * 4 * hidden, low: 0.01, high: 0.99), tanhC = buffer(units, low: -0.99, high: 0.99)
     let dGates = buffer(rows * 4 * hidden)
-    defer { for pointer in [xGates, hGates, bias, c, h, dh, dc, saved, tanhC, dGates] { pointer.deallocate() } }
+    defer { for pointer in [xGates, hGates, bias, cPrev, c, h, dh, dc, saved, tanhC, dGates] { pointer.deallocate() } }
     /// The LSTM forward kernel over `rows` rows of `hidden` units, keeping the gates and
     /// `tanh(c)` for backward when `saving`.
     func lstmStep(rows: Int, hidden: Int, saving: Bool = false) {
         for r in 0..<rows {
             RecurrentKernels.lstmForward(hidden: hidden, xGates: xGates + r * 4 * hidden, hGates: hGates + r * 4 * hidden,
-                                         biasHH: bias, cPrev: c + r * hidden, c: c + r * hidden, h: h + r * hidden,
+                                         biasHH: bias, cPrev: cPrev + r * hidden, c: c + r * hidden, h: h + r * hidden,
                                          savedGates: saving ? saved + r * 4 * hidden : nil,
                                          savedTanhC: saving ? tanhC + r * hidden : nil)
         }
@@ -69,7 +74,7 @@ func runPointwiseBenchmarks(_ options: BenchOptions) {
             for r in 0..<rows {
                 RecurrentKernels.lstmBackward(hidden: hidden, dh: dh + r * hidden, dc: dc + r * hidden,
                                               savedGates: saved + r * 4 * hidden, savedTanhC: tanhC + r * hidden,
-                                              cPrev: c + r * hidden, dGates: dGates + r * 4 * hidden)
+                                              cPrev: cPrev + r * hidden, dGates: dGates + r * 4 * hidden)
             }
         }),
         ("gru-step", {
