@@ -92,6 +92,10 @@ enum Help {
                          masks and shuffling (default 0); the same seed gives the same
                          weights-checksum for any --threads
       --threads N        threads for the kernels (default: LOOM_NUM_THREADS or all cores)
+      --flush-denormals  flush subnormal numbers (below 1.2e-38) to zero, as PyTorch's
+                         torch.set_flush_denormal(True): much faster training on CPUs that
+                         compute them in microcode (Intel's) when gradients vanish over long
+                         sequences; results differ only where a subnormal number arose
       --save PATH        write the trained model as a safetensors checkpoint (PyTorch
                          state_dict names; the vocabularies in its metadata)
       --checkpoint-every N

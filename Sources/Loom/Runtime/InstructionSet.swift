@@ -95,6 +95,9 @@ struct CPUFeatures {
     var hasAVX512 = false
     /// AVX2 with FMA3.
     var hasAVX2 = false
+    /// SSE3, which every x86-64 CPU able to treat subnormal inputs as zero (MXCSR's DAZ bit)
+    /// has (`Denormals`).
+    var hasSSE3 = false
 
     static let current = CPUFeatures.read()
 
@@ -104,6 +107,7 @@ struct CPUFeatures {
         if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) {
             let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
+            features.hasSSE3 = flags.contains("pni")
             features.hasAVX2 = flags.contains("avx2") && flags.contains("fma")
             features.hasAVX512 = features.hasAVX2 && ["avx512f", "avx512vl", "avx512bw", "avx512dq"].allSatisfy(flags.contains)
         }
@@ -112,6 +116,7 @@ struct CPUFeatures {
             var value: Int32 = 0, size = MemoryLayout<Int32>.size
             return sysctlbyname(name, &value, &size, nil, 0) == 0 && value != 0
         }
+        features.hasSSE3 = flag("hw.optional.sse3")
         features.hasAVX2 = flag("hw.optional.avx2_0") && flag("hw.optional.fma")
         features.hasAVX512 = features.hasAVX2 && flag("hw.optional.avx512f") && flag("hw.optional.avx512vl")
             && flag("hw.optional.avx512bw") && flag("hw.optional.avx512dq")

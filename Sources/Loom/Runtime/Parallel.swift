@@ -35,14 +35,25 @@ package enum Parallel {
         if iterations <= 0 { return }
         if iterations == 1 { body(0); return }
         if WorkerPool.shared.run(iterations, body) { return }
-        // Worker threads do not inherit task-local values: carry the caller's thread count
-        // and instruction set into each iteration so nested kernels see the same settings.
+        forEachOnDispatchThreads(iterations, body)
+    }
+
+    /// `forEach` on the dispatch pool's threads (and the calling thread), where it goes while
+    /// the worker pool runs another loop.
+    static func forEachOnDispatchThreads(_ iterations: Int, _ body: (Int) -> Void) {
+        // Worker threads do not inherit task-local values nor the floating-point mode: carry
+        // the caller's thread count, instruction set and handling of subnormal numbers into
+        // each iteration so nested kernels see the same settings (and give the dispatch
+        // thread its own mode back after it).
         let threads = Threads.scopedCount, instructionSet = InstructionSet.scoped
+        let flushToZero = Denormals.threadFlushesToZero()
         withoutActuallyEscaping(body) { escapableBody in
             let shared = UncheckedSendableBody(body: escapableBody)
             DispatchQueue.concurrentPerform(iterations: iterations) { index in
                 Threads.$scopedCount.withValue(threads) {
-                    InstructionSet.$scoped.withValue(instructionSet) { shared.body(index) }
+                    InstructionSet.$scoped.withValue(instructionSet) {
+                        Denormals.withFlushToZero(flushToZero) { shared.body(index) }
+                    }
                 }
             }
         }

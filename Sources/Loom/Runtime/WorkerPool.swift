@@ -30,14 +30,17 @@ final class WorkerPool: @unchecked Sendable {
         let body: UnsafeRawPointer
         let threads: Int?
         let instructionSet: InstructionSet?
+        /// Whether the calling thread flushes subnormal numbers to zero (`Denormals`).
+        let flushToZero: Bool
         let next = Atomic<Int>(0)
         let finished = Atomic<Int>(0)
 
-        init(count: Int, body: UnsafeRawPointer, threads: Int?, instructionSet: InstructionSet?) {
+        init(count: Int, body: UnsafeRawPointer, threads: Int?, instructionSet: InstructionSet?, flushToZero: Bool) {
             self.count = count
             self.body = body
             self.threads = threads
             self.instructionSet = instructionSet
+            self.flushToZero = flushToZero
         }
 
         /// Runs unclaimed iterations until none is left.
@@ -66,6 +69,9 @@ final class WorkerPool: @unchecked Sendable {
         static let awake = 0, sleeping = 1
         let state = Atomic<Int>(awake)
         let wake = DispatchSemaphore(value: 0)
+        /// Whether the worker's thread flushes subnormal numbers to zero, as last set for a
+        /// loop (nil before its first); only the worker's thread touches it.
+        var flushToZero: Bool?
     }
 
     private let running = Atomic<Bool>(false)
@@ -85,7 +91,7 @@ final class WorkerPool: @unchecked Sendable {
             var closure = escapable
             return withUnsafePointer(to: &closure) { pointer -> Bool in
                 let job = Job(count: iterations, body: UnsafeRawPointer(pointer), threads: Threads.scopedCount,
-                              instructionSet: InstructionSet.scoped)
+                              instructionSet: InstructionSet.scoped, flushToZero: Denormals.threadFlushesToZero())
                 current.withLock { $0 = job }
                 generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
                 for worker in workers[..<helpers] where worker.state.compareExchange(expected: Worker.sleeping, desired: Worker.awake,
@@ -139,7 +145,14 @@ final class WorkerPool: @unchecked Sendable {
                 started = DispatchTime.now().uptimeNanoseconds
             }
             seen = generation.load(ordering: .acquiring)
-            if let job = current.withLock({ $0 }) { job.work() }
+            if let job = current.withLock({ $0 }) {
+                // The loop's arithmetic in the mode of the thread that started it.
+                if worker.flushToZero != job.flushToZero {
+                    Denormals.setThreadFlushesToZero(job.flushToZero)
+                    worker.flushToZero = job.flushToZero
+                }
+                job.work()
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 import Loom
 
-/// `loom train TASK [options]`: parses and validates the options, sets the thread count,
-/// and hands over to the task.
+/// `loom train TASK [options]`: parses and validates the options, sets the thread count and
+/// the handling of subnormal numbers, and hands over to the task.
 enum TrainCommand {
     static func run(_ arguments: [String]) throws {
         let parsed = try ParsedArguments(arguments, command: "loom train", valueOptions: TrainOptions.valueOptions,
@@ -12,6 +12,10 @@ enum TrainCommand {
         }
         let options = try TrainOptions(parsed)
         if let threads = options.threads { setNumThreads(threads) }
+        if options.flushDenormals {
+            guard setFlushDenormal(true) else { throw ArgumentError("--flush-denormals: this CPU cannot flush subnormal numbers to zero") }
+            print("subnormal numbers: flushed to zero (--flush-denormals)")
+        }
         switch options.task {
         case .tagger: try TaggerTask.train(options)
         case .classifier: try ClassifierTask.train(options)

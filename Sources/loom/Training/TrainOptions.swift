@@ -50,6 +50,8 @@ struct TrainOptions {
     var lexicon = true
     /// Whether the lemmatizer has its edit classifier (`--edit-classes`).
     var editClasses = true
+    /// Flush subnormal numbers to zero (`--flush-denormals`, PyTorch's `torch.set_flush_denormal(True)`).
+    var flushDenormals = false
 
     /// Every option `loom train` accepts.
     static let valueOptions: Set<String> = [
@@ -60,7 +62,7 @@ struct TrainOptions {
     ]
 
     /// The switches (options without a value) `loom train` accepts.
-    static let switchOptions: Set<String> = ["--help", "-h", "--freeze-embeddings"]
+    static let switchOptions: Set<String> = ["--help", "-h", "--freeze-embeddings", "--flush-denormals"]
 
     /// The options of `loom train` from its parsed command line.
     init(_ arguments: ParsedArguments) throws {
@@ -84,6 +86,7 @@ struct TrainOptions {
         learningRate = try arguments.positiveDouble("--lr")
         seed = try arguments.seed("--seed") ?? 0
         threads = try arguments.int("--threads", minimum: 1, maximum: 1024)
+        flushDenormals = arguments.has("--flush-denormals")
         save = try arguments.string("--save")
         plot = try arguments.string("--plot")
         checkpointEvery = try arguments.int("--checkpoint-every", minimum: 1)

@@ -239,6 +239,20 @@ enum LoomTool {
         #expect(Set(checksums.values).count == 1, "\(checksums)")
     }
 
+    /// With subnormal numbers flushed to zero (`--flush-denormals`), the worker threads flush
+    /// as the main thread does, so the weights are still the same for any thread count.
+    @Test func flushDenormalsKeepsOneChecksumForAnyThreadCount() throws {
+        let options = ["train", "tagger", "--seed", "3", "--epochs", "1", "--limit", "24",
+                       "--embedding-size", "12", "--hidden-size", "40", "--flush-denormals"]
+        var checksums: [Int: String] = [:]
+        for threads in [1, 2] {
+            let result = try LoomTool.run(options + ["--threads", "\(threads)"])
+            #expect(result.stdout.contains("subnormal numbers: flushed to zero"), "\(result.stdout)\(result.stderr)")
+            checksums[threads] = result.checksum ?? "none: \(result.stderr)"
+        }
+        #expect(checksums[1] == checksums[2], "\(checksums)")
+    }
+
     @Test func nonFiniteLossStopsWithItsEpochAndStep() throws {
         // A learning rate of 1e30 throws the weights to ~1e30 in one Adam step; the next
         // prediction squared overflows Float.
