@@ -53,12 +53,12 @@ import Testing
     }
 
     @Test func layerInitializesAsPyTorch() {
-        var layer = LayerNorm<Float>(6)
+        let layer = LayerNorm<Float>(6)
         #expect(layer.weight?.scalars == [Float](repeating: 1, count: 6))
         #expect(layer.bias?.scalars == [Float](repeating: 0, count: 6))
         #expect(layer.namedParameters().map(\.name) == ["weight", "bias"])
         #expect(layer(Tensor<Float>.ones([2, 6])).scalars.allSatisfy { $0 == 0 })
-        var plain = LayerNorm<Float>(6, elementwiseAffine: false)
+        let plain = LayerNorm<Float>(6, elementwiseAffine: false)
         #expect(plain.namedParameters().isEmpty)
     }
 }
