@@ -60,19 +60,12 @@ public enum Denormals {
         #if (canImport(Glibc) || canImport(Darwin)) && (arch(x86_64) || arch(arm64))
         var environment = fenv_t()
         fegetenv(&environment)
-        #if arch(x86_64)
-        let updated = flush ? environment.__mxcsr | flushBits : environment.__mxcsr & ~flushBits
-        if updated != environment.__mxcsr {
-            environment.__mxcsr = updated
+        let control = environment.flushControl
+        let updated = flush ? control | fenv_t.flushBits : control & ~fenv_t.flushBits
+        if updated != control {
+            environment.flushControl = updated
             fesetenv(&environment)
         }
-        #else
-        let updated = flush ? environment.__fpcr | flushBits : environment.__fpcr & ~flushBits
-        if updated != environment.__fpcr {
-            environment.__fpcr = updated
-            fesetenv(&environment)
-        }
-        #endif
         return true
         #else
         return false
@@ -85,27 +78,34 @@ public enum Denormals {
         #if (canImport(Glibc) || canImport(Darwin)) && (arch(x86_64) || arch(arm64))
         var environment = fenv_t()
         fegetenv(&environment)
-        #if arch(x86_64)
-        return environment.__mxcsr & flushBits == flushBits
-        #else
-        return environment.__fpcr & flushBits == flushBits
-        #endif
+        return environment.flushControl & fenv_t.flushBits == fenv_t.flushBits
         #else
         return false
         #endif
     }
-
-    #if arch(x86_64)
-    /// MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6) bits.
-    private static let flushBits: UInt32 = 0x8040
-    #elseif arch(arm64) && canImport(Darwin)
-    /// FPCR's flush-to-zero bit (24).
-    private static let flushBits: UInt64 = 1 << 24
-    #elseif arch(arm64)
-    /// FPCR's flush-to-zero bit (24).
-    private static let flushBits: UInt32 = 1 << 24
-    #endif
 }
+
+#if (canImport(Glibc) || canImport(Darwin)) && arch(x86_64)
+extension fenv_t {
+    /// MXCSR, the SSE/AVX control and status register.
+    fileprivate var flushControl: UInt32 {
+        get { __mxcsr }
+        set { __mxcsr = newValue }
+    }
+    /// MXCSR's flush-to-zero (bit 15) and denormals-are-zero (bit 6) bits.
+    fileprivate static let flushBits: UInt32 = 0x8040
+}
+#elseif (canImport(Glibc) || canImport(Darwin)) && arch(arm64)
+extension fenv_t {
+    /// FPCR, the floating-point control register (64 bits in Darwin's `fenv_t`, 32 in glibc's).
+    fileprivate var flushControl: UInt64 {
+        get { UInt64(__fpcr) }
+        set { __fpcr = .init(newValue) }
+    }
+    /// FPCR's flush-to-zero bit (24).
+    fileprivate static let flushBits: UInt64 = 1 << 24
+}
+#endif
 
 /// Flushes subnormal numbers to zero (or stops flushing them) in arithmetic on the calling
 /// thread and in the kernels it runs, on Loom's worker threads too: PyTorch's

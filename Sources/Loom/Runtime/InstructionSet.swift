@@ -95,8 +95,8 @@ struct CPUFeatures {
     var hasAVX512 = false
     /// AVX2 with FMA3.
     var hasAVX2 = false
-    /// SSE3, which every x86-64 CPU able to treat subnormal inputs as zero (MXCSR's DAZ bit)
-    /// has (`Denormals`).
+    /// SSE3: an x86-64 CPU with it can treat subnormal inputs as zero (MXCSR's DAZ bit), which
+    /// `Denormals` checks before it flushes.
     var hasSSE3 = false
 
     static let current = CPUFeatures.read()
