@@ -8,11 +8,11 @@ import Testing
 @Suite struct ResumeAfterKillTests {
     /// Options giving each task enough optimizer steps to be killed in the middle of.
     static let options: [ToolTask: [String]] = [
-        .tagger: ["--epochs", "3", "--limit", "96", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8"],
-        .classifier: ["--epochs", "3", "--limit", "96", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8"],
-        .charlm: ["--epochs", "3", "--limit", "3300", "--batch-size", "4", "--embedding-size", "8", "--hidden-size", "8"],
+        .tagger: ["--epochs", "6", "--limit", "96", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8"],
+        .classifier: ["--epochs", "6", "--limit", "96", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8"],
+        .charlm: ["--epochs", "6", "--limit", "3300", "--batch-size", "4", "--embedding-size", "8", "--hidden-size", "8"],
         .forecast: ["--epochs", "40", "--batch-size", "16", "--hidden-size", "4"],
-        .lemmatizer: ["--epochs", "3", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8", "--beam", "2"]
+        .lemmatizer: ["--epochs", "6", "--batch-size", "8", "--embedding-size", "8", "--hidden-size", "8", "--beam", "2"]
             + LoomTool.lemmatizerFiles,
     ]
 
@@ -47,11 +47,12 @@ import Testing
             let resume = FileManager.default.fileExists(atPath: checkpoint) ? ["--resume", checkpoint] : []
             let threads = ["--threads", attempt % 2 == 0 ? "2" : "1"]
             let process = try start(common + threads + ["--save", checkpoint, "--checkpoint-every", "2"] + resume)
-            // Wait for a new checkpoint (so the run has made progress), then a random moment more.
+            // Wait for a new checkpoint (so the run has made progress), then a random moment
+            // more: up to 15 ms, a few optimizer steps and checkpoint writes of these tiny models.
             let before = modified(checkpoint)
             let deadline = Date().addingTimeInterval(60)
-            while process.isRunning && modified(checkpoint) == before && Date() < deadline { usleep(2_000) }
-            usleep(UInt32(generator.nextInt(below: 400_000)))
+            while process.isRunning && modified(checkpoint) == before && Date() < deadline { usleep(500) }
+            usleep(UInt32(generator.nextInt(below: 15_000)))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killsMidRun += 1
