@@ -12,14 +12,16 @@
 package enum RecurrentKernels {
     // MARK: LSTM
 
-    /// LSTM forward for one row. Writes the new `c` and `h`; when `saved` is non-nil also
-    /// the activated gates `[i | f | g | o]` (4·hidden) and `tanh(c)` (hidden) for backward.
+    /// LSTM forward for one row. Writes the new `c` and `h` (and `h` again to `hState` when
+    /// given: the recurrence's state, which the next step's product reads, apart from the
+    /// layer's output); when `saved` is non-nil also the activated gates `[i | f | g | o]`
+    /// (4·hidden) and `tanh(c)` (hidden) for backward.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
     package static func lstmForward<S: TensorScalar>(
         hidden: Int, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
-        cPrev: UnsafePointer<S>, c: UnsafeMutablePointer<S>, h: UnsafeMutablePointer<S>,
+        cPrev: UnsafePointer<S>, c: UnsafeMutablePointer<S>, h: UnsafeMutablePointer<S>, hState: UnsafeMutablePointer<S>? = nil,
         savedGates: UnsafeMutablePointer<S>?, savedTanhC: UnsafeMutablePointer<S>?
     ) {
         typealias V = S.Vector
@@ -44,7 +46,9 @@ package enum RecurrentKernels {
             c1.multiplyAdd(i1, g1)
             let t0 = VectorMath.tanh(c0), t1 = VectorMath.tanh(c1)
             c0.store(to: c + j); c1.store(to: c + k)
-            (o0 * t0).store(to: h + j); (o1 * t1).store(to: h + k)
+            let h0 = o0 * t0, h1 = o1 * t1
+            h0.store(to: h + j); h1.store(to: h + k)
+            if let hState { h0.store(to: hState + j); h1.store(to: hState + k) }
             if let savedGates, let savedTanhC {
                 i0.store(to: savedGates + j); i1.store(to: savedGates + k)
                 f0.store(to: savedGates + hidden + j); f1.store(to: savedGates + hidden + k)
@@ -61,7 +65,9 @@ package enum RecurrentKernels {
             cNew.multiplyAdd(i, g)
             let tc = VectorMath.tanh(cNew)
             cNew.store(to: c + j)
-            (o * tc).store(to: h + j)
+            let hNew = o * tc
+            hNew.store(to: h + j)
+            hState.map { hNew.store(to: $0 + j) }
             if let savedGates, let savedTanhC {
                 i.store(to: savedGates + j)
                 f.store(to: savedGates + hidden + j)
@@ -85,6 +91,7 @@ package enum RecurrentKernels {
                             c: oc, h: oh, savedGates: savedGates == nil ? nil : og, savedTanhC: savedTanhC == nil ? nil : ot)
                 (c + j).update(from: oc, count: tail)
                 (h + j).update(from: oh, count: tail)
+                hState.map { ($0 + j).update(from: oh, count: tail) }
                 if let savedGates, let savedTanhC {
                     Kernels.unpadTail(og, blocks: 4, hidden: hidden, from: j, width: w, into: savedGates)
                     (savedTanhC + j).update(from: ot, count: tail)
@@ -144,14 +151,16 @@ package enum RecurrentKernels {
     // MARK: GRU
 
     /// GRU forward for one row: `r = σ(x_r + h_r + b_hr)`, `z = σ(x_z + h_z + b_hz)`,
-    /// `n = tanh(x_n + r ⊙ (h_n + b_hn))`, `h = (1 - z) ⊙ n + z ⊙ hPrev`. When `saved` is
-    /// non-nil writes `[r | z | n | h_n + b_hn]` (4·hidden) for backward.
+    /// `n = tanh(x_n + r ⊙ (h_n + b_hn))`, `h = (1 - z) ⊙ n + z ⊙ hPrev`, also stored to
+    /// `hState` when given (which may be `hPrev`: each unit is read before it is written).
+    /// When `saved` is non-nil writes `[r | z | n | h_n + b_hn]` (4·hidden) for backward.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
     package static func gruForward<S: TensorScalar>(
         hidden: Int, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
-        hPrev: UnsafePointer<S>, h: UnsafeMutablePointer<S>, saved: UnsafeMutablePointer<S>?
+        hPrev: UnsafePointer<S>, h: UnsafeMutablePointer<S>, hState: UnsafeMutablePointer<S>? = nil,
+        saved: UnsafeMutablePointer<S>?
     ) {
         typealias V = S.Vector
         let w = V.scalarCount
@@ -173,6 +182,7 @@ package enum RecurrentKernels {
             var hNew = n
             hNew.multiplyAdd(z, hp - n)
             hNew.store(to: h + j)
+            hState.map { hNew.store(to: $0 + j) }
             if let saved {
                 r.store(to: saved + j); z.store(to: saved + hidden + j)
                 n.store(to: saved + 2 * hidden + j); hn.store(to: saved + 3 * hidden + j)
@@ -191,6 +201,7 @@ package enum RecurrentKernels {
                 gruForward(hidden: w, xGates: px, hGates: ph, biasHH: biasHH == nil ? nil : UnsafePointer(pb), hPrev: php,
                            h: oh, saved: saved == nil ? nil : os)
                 (h + j).update(from: oh, count: tail)
+                hState.map { ($0 + j).update(from: oh, count: tail) }
                 if let saved { Kernels.unpadTail(os, blocks: 4, hidden: hidden, from: j, width: w, into: saved) }
             }
         }
@@ -244,13 +255,14 @@ package enum RecurrentKernels {
 
     // MARK: Elman RNN
 
-    /// RNN forward for one row: `h = act(x + h W_hhᵀ + b_hh)` with tanh, or ReLU when `relu`.
+    /// RNN forward for one row: `h = act(x + h W_hhᵀ + b_hh)` with tanh, or ReLU when `relu`,
+    /// also stored to `hState` when given.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
     package static func rnnForward<S: TensorScalar>(
         hidden: Int, relu: Bool, xGates: UnsafePointer<S>, hGates: UnsafePointer<S>, biasHH: UnsafePointer<S>?,
-        h: UnsafeMutablePointer<S>
+        h: UnsafeMutablePointer<S>, hState: UnsafeMutablePointer<S>? = nil
     ) {
         typealias V = S.Vector
         let w = V.scalarCount
@@ -258,7 +270,9 @@ package enum RecurrentKernels {
         while j + w <= hidden {
             var pre = Kernels.load(V.self, xGates + j) + Kernels.load(V.self, hGates + j)
             if let biasHH { pre += Kernels.load(V.self, biasHH + j) }
-            (relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)).store(to: h + j)
+            let hNew = relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)
+            hNew.store(to: h + j)
+            hState.map { hNew.store(to: $0 + j) }
             j += w
         }
         if j < hidden {
@@ -271,6 +285,7 @@ package enum RecurrentKernels {
                 if let biasHH { Kernels.padTail(biasHH, blocks: 1, hidden: hidden, from: j, width: w, into: pb) }
                 rnnForward(hidden: w, relu: relu, xGates: px, hGates: ph, biasHH: biasHH == nil ? nil : UnsafePointer(pb), h: oh)
                 (h + j).update(from: oh, count: tail)
+                hState.map { ($0 + j).update(from: oh, count: tail) }
             }
         }
     }

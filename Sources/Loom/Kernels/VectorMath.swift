@@ -188,12 +188,16 @@ package enum VectorMath {
     }
 
     /// Cody–Waite reduction of clamped x: n = round(x·log2 e), r = x - n·ln2 (in two parts).
-    /// n is rounded (ties to even) by adding 1.5·2²³: the sum's low mantissa bits then hold n,
-    /// read back by ``powerOfTwo(_:)`` without a float-to-int conversion (the generic SIMD
-    /// conversion goes lane by lane through library code). |x·log2 e| < 128, far inside 2²².
+    /// n is rounded by adding 1.5·2²³ + 127: the sum is an integer (its ulp is 1), so its low
+    /// mantissa bits hold n + 127, the biased exponent of 2^n, which ``powerOfTwo(_:)`` shifts
+    /// into place without a float-to-int conversion (the generic SIMD conversion goes lane by
+    /// lane through library code). |x·log2 e| < 128, so n + 127 stays within 1...254, and
+    /// x·log2 e (exact inside the fused multiply-add) is never half an integer in that range
+    /// (log2 e's odd mantissa would have to divide a number below 256), so no tie arises
+    /// and n is the nearest integer whatever the rounding rule for ties.
     @inlinable @inline(__always)
     static func reduce<V: SIMD>(_ x: V) -> (n: V, r: V, shifted: V) where V: FloatLanes {
-        let magic = V(repeating: 12_582_912)
+        let magic = V(repeating: 12_583_039)  // 1.5·2²³ + 127
         let shifted = magic.addingMultiplied(x, V(repeating: 1.442_695_04))
         let n = shifted - magic
         var r = x.addingMultiplied(n, V(repeating: -0.693_145_751_953_125))
@@ -201,12 +205,12 @@ package enum VectorMath {
         return (n, r, shifted)
     }
 
-    /// 2^n from the shifted sum of ``reduce(_:)``, built directly in the exponent bits.
+    /// 2^n from the shifted sum of ``reduce(_:)``: its low mantissa bits, n + 127, shifted
+    /// into the exponent field (the bits above them, and the sum's own exponent, shift out).
     @inlinable @inline(__always)
     static func powerOfTwo<V: SIMD>(_ shifted: V) -> V where V: FloatLanes {
         typealias Bits = V.MaskStorage
-        let integerN = unsafeBitCast(shifted, to: Bits.self) &- Bits(repeating: Bits.Scalar(0x4B40_0000))
-        return unsafeBitCast((integerN &+ Bits(repeating: 127)) &<< Bits(repeating: 23), to: V.self)
+        return unsafeBitCast(unsafeBitCast(shifted, to: Bits.self) &<< Bits(repeating: 23), to: V.self)
     }
 
     /// |x| per `Float` lane, by clearing the sign bit.

@@ -352,20 +352,21 @@ private func recurrentForward<Scalar>(
         forEachRow(active, hidden: hidden, threads: threads) { r in
             let row = base + r
             let xRow = stepGates.map { $0 + (chunkRow + r) * gates } ?? x + d.gateRow(row) * gates
-            let gRow = hGates + r * gates, yRow = output + placement[row]
+            // The new h goes to the output row and to the state rows the next step's product reads.
+            let gRow = hGates + r * gates, yRow = output + placement[row], hRow = h + r * hidden
             switch mode {
             case .lstm:
                 RecurrentKernels.lstmForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
-                                             cPrev: c + r * hidden, c: c + r * hidden, h: yRow,
+                                             cPrev: c + r * hidden, c: c + r * hidden, h: yRow, hState: hRow,
                                              savedGates: savedGates.map { $0 + row * gates },
                                              savedTanhC: savedTanhC.map { $0 + row * hidden })
             case .gru:
                 RecurrentKernels.gruForward(hidden: hidden, xGates: xRow, hGates: gRow, biasHH: bias,
-                                            hPrev: h + r * hidden, h: yRow, saved: savedGates.map { $0 + row * 4 * hidden })
+                                            hPrev: hRow, h: yRow, hState: hRow, saved: savedGates.map { $0 + row * 4 * hidden })
             case .rnnTanh, .rnnRelu:
-                RecurrentKernels.rnnForward(hidden: hidden, relu: mode == .rnnRelu, xGates: xRow, hGates: gRow, biasHH: bias, h: yRow)
+                RecurrentKernels.rnnForward(hidden: hidden, relu: mode == .rnnRelu, xGates: xRow, hGates: gRow, biasHH: bias,
+                                            h: yRow, hState: hRow)
             }
-            (h + r * hidden).update(from: yRow, count: hidden)
         }
     }
     for (rank, b) in plan.order.enumerated() {
