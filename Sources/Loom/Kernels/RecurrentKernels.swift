@@ -12,10 +12,10 @@
 package enum RecurrentKernels {
     // MARK: LSTM
 
-    /// LSTM forward for one row. Writes the new `c` and `h` (and `h` again to `hState` when
-    /// given: the recurrence's state, which the next step's product reads, apart from the
-    /// layer's output); when `saved` is non-nil also the activated gates `[i | f | g | o]`
-    /// (4·hidden) and `tanh(c)` (hidden) for backward.
+    /// LSTM forward for one row. Writes the new `c` and `h`, and `h` again to `hState` when
+    /// given (the recurrence keeps its state rows, which the next step's product reads, apart
+    /// from the layer's output rows); when `saved` is non-nil also the activated gates
+    /// `[i | f | g | o]` (4·hidden) and `tanh(c)` (hidden) for backward.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     @inlinable
@@ -67,7 +67,7 @@ package enum RecurrentKernels {
             cNew.store(to: c + j)
             let hNew = o * tc
             hNew.store(to: h + j)
-            hState.map { hNew.store(to: $0 + j) }
+            if let hState { hNew.store(to: hState + j) }
             if let savedGates, let savedTanhC {
                 i.store(to: savedGates + j)
                 f.store(to: savedGates + hidden + j)
@@ -91,7 +91,7 @@ package enum RecurrentKernels {
                             c: oc, h: oh, savedGates: savedGates == nil ? nil : og, savedTanhC: savedTanhC == nil ? nil : ot)
                 (c + j).update(from: oc, count: tail)
                 (h + j).update(from: oh, count: tail)
-                hState.map { ($0 + j).update(from: oh, count: tail) }
+                if let hState { (hState + j).update(from: oh, count: tail) }
                 if let savedGates, let savedTanhC {
                     Kernels.unpadTail(og, blocks: 4, hidden: hidden, from: j, width: w, into: savedGates)
                     (savedTanhC + j).update(from: ot, count: tail)
@@ -182,7 +182,7 @@ package enum RecurrentKernels {
             var hNew = n
             hNew.multiplyAdd(z, hp - n)
             hNew.store(to: h + j)
-            hState.map { hNew.store(to: $0 + j) }
+            if let hState { hNew.store(to: hState + j) }
             if let saved {
                 r.store(to: saved + j); z.store(to: saved + hidden + j)
                 n.store(to: saved + 2 * hidden + j); hn.store(to: saved + 3 * hidden + j)
@@ -201,7 +201,7 @@ package enum RecurrentKernels {
                 gruForward(hidden: w, xGates: px, hGates: ph, biasHH: biasHH == nil ? nil : UnsafePointer(pb), hPrev: php,
                            h: oh, saved: saved == nil ? nil : os)
                 (h + j).update(from: oh, count: tail)
-                hState.map { ($0 + j).update(from: oh, count: tail) }
+                if let hState { (hState + j).update(from: oh, count: tail) }
                 if let saved { Kernels.unpadTail(os, blocks: 4, hidden: hidden, from: j, width: w, into: saved) }
             }
         }
@@ -272,7 +272,7 @@ package enum RecurrentKernels {
             if let biasHH { pre += Kernels.load(V.self, biasHH + j) }
             let hNew = relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)
             hNew.store(to: h + j)
-            hState.map { hNew.store(to: $0 + j) }
+            if let hState { hNew.store(to: hState + j) }
             j += w
         }
         if j < hidden {
@@ -285,7 +285,7 @@ package enum RecurrentKernels {
                 if let biasHH { Kernels.padTail(biasHH, blocks: 1, hidden: hidden, from: j, width: w, into: pb) }
                 rnnForward(hidden: w, relu: relu, xGates: px, hGates: ph, biasHH: biasHH == nil ? nil : UnsafePointer(pb), h: oh)
                 (h + j).update(from: oh, count: tail)
-                hState.map { ($0 + j).update(from: oh, count: tail) }
+                if let hState { (hState + j).update(from: oh, count: tail) }
             }
         }
     }

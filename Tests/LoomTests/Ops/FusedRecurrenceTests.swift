@@ -6,10 +6,10 @@ import Testing
 @Suite struct FusedRecurrenceTests {
     enum Kind: CaseIterable { case lstm, gru, rnnTanh, rnnRelu }
 
-    /// Runs a 2-layer bidirectional layer of `kind` with the given implementation and
-    /// returns output, h_n (and c_n) plus every gradient, flattened.
+    /// Runs a 2-layer bidirectional layer of `kind` (input size 3, `hidden` units) with the
+    /// given implementation and returns output, h_n (and c_n) plus every gradient, flattened.
     func run(_ kind: Kind, _ implementation: RecurrentImplementation, x: Tensor<Double>, lengths: [Int],
-             h0: Tensor<Double>, c0: Tensor<Double>, batchFirst: Bool) -> [[Double]] {
+             h0: Tensor<Double>, c0: Tensor<Double>, batchFirst: Bool, hidden: Int = 4) -> [[Double]] {
         var generator = RandomGenerator(seed: 11)
         let x = x.detached().requiringGrad(), h0 = h0.detached().requiringGrad(), c0 = c0.detached().requiringGrad()
         var probe = RandomGenerator(seed: 3)
@@ -17,19 +17,19 @@ import Testing
         var parameters: [Tensor<Double>] = []
         switch kind {
         case .lstm:
-            var layer = LSTM<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, batchFirst: batchFirst, bidirectional: true, using: &generator)
+            var layer = LSTM<Double>(inputSize: 3, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst, bidirectional: true, using: &generator)
             layer.implementation = implementation
             let r = try! layer.forward(x, lengths: lengths, initialState: (h0, c0), using: &generator)
             results = [r.output, r.hN, r.cN]
             parameters = layer.parameters()
         case .gru:
-            var layer = GRU<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, batchFirst: batchFirst, bidirectional: true, using: &generator)
+            var layer = GRU<Double>(inputSize: 3, hiddenSize: hidden, numLayers: 2, batchFirst: batchFirst, bidirectional: true, using: &generator)
             layer.implementation = implementation
             let r = try! layer.forward(x, lengths: lengths, initialState: h0, using: &generator)
             results = [r.output, r.hN]
             parameters = layer.parameters()
         case .rnnTanh, .rnnRelu:
-            var layer = RNN<Double>(inputSize: 3, hiddenSize: 4, numLayers: 2, nonlinearity: kind == .rnnRelu ? .relu : .tanh,
+            var layer = RNN<Double>(inputSize: 3, hiddenSize: hidden, numLayers: 2, nonlinearity: kind == .rnnRelu ? .relu : .tanh,
                                     batchFirst: batchFirst, bidirectional: true, using: &generator)
             layer.implementation = implementation
             let r = try! layer.forward(x, lengths: lengths, initialState: h0, using: &generator)
@@ -62,6 +62,25 @@ import Testing
             #expect(a.count == b.count)
             let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
             #expect(worst < 1e-12, "\(kind): worst difference \(worst)")
+        }
+    }
+
+    /// Widths past one vector: the step kernels run two vectors at a time, then one, then a
+    /// zero-padded tail (Double: 8 lanes; 20 units are 16 + a tail of 4, 40 are 32 + 8).
+    @Test(arguments: Kind.allCases, [20, 40])
+    func fusedMatchesComposedAcrossVectorWidths(kind: Kind, hidden: Int) {
+        var generator = RandomGenerator(seed: 25)
+        let lengths = [4, 1, 3]
+        let x = Tensor<Double>.randn([4, 3, 3], using: &generator)
+        let h0 = Tensor<Double>.randn([4, 3, hidden], using: &generator)
+        let c0 = Tensor<Double>.randn([4, 3, hidden], using: &generator)
+        let fused = run(kind, .fused, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: false, hidden: hidden)
+        let composed = run(kind, .composed, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: false, hidden: hidden)
+        #expect(fused.count == composed.count)
+        for (a, b) in zip(fused, composed) {
+            #expect(a.count == b.count)
+            let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-12, "\(kind), hidden \(hidden): worst difference \(worst)")
         }
     }
 
