@@ -47,6 +47,17 @@ import Testing
         return flat
     }
 
+    /// Expects the flattened results of `run` to agree within 1e-12, array by array.
+    func expectAgree(_ fused: [[Double]], _ composed: [[Double]], _ label: String,
+                     sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(fused.count == composed.count, sourceLocation: sourceLocation)
+        for (a, b) in zip(fused, composed) {
+            #expect(a.count == b.count, sourceLocation: sourceLocation)
+            let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
+            #expect(worst < 1e-12, "\(label): worst difference \(worst)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test(arguments: Kind.allCases, [true, false])
     func fusedMatchesComposed(kind: Kind, batchFirst: Bool) {
         var generator = RandomGenerator(seed: 5)
@@ -57,12 +68,7 @@ import Testing
         let c0 = Tensor<Double>.randn([4, 5, 4], using: &generator)
         let fused = run(kind, .fused, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
         let composed = run(kind, .composed, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: batchFirst)
-        #expect(fused.count == composed.count)
-        for (a, b) in zip(fused, composed) {
-            #expect(a.count == b.count)
-            let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-12, "\(kind): worst difference \(worst)")
-        }
+        expectAgree(fused, composed, "\(kind)")
     }
 
     /// Widths past one vector: the step kernels run two vectors at a time, then one, then a
@@ -76,12 +82,7 @@ import Testing
         let c0 = Tensor<Double>.randn([4, 3, hidden], using: &generator)
         let fused = run(kind, .fused, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: false, hidden: hidden)
         let composed = run(kind, .composed, x: x, lengths: lengths, h0: h0, c0: c0, batchFirst: false, hidden: hidden)
-        #expect(fused.count == composed.count)
-        for (a, b) in zip(fused, composed) {
-            #expect(a.count == b.count)
-            let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-12, "\(kind), hidden \(hidden): worst difference \(worst)")
-        }
+        expectAgree(fused, composed, "\(kind), hidden \(hidden)")
     }
 
     /// Full-length batches take the no-gather path (the projection is read through a row
@@ -95,11 +96,7 @@ import Testing
         let c0 = Tensor<Double>.randn([4, 4, 4], using: &generator)
         let fused = run(kind, .fused, x: x, lengths: [5, 5, 5, 5], h0: h0, c0: c0, batchFirst: batchFirst)
         let composed = run(kind, .composed, x: x, lengths: [5, 5, 5, 5], h0: h0, c0: c0, batchFirst: batchFirst)
-        for (a, b) in zip(fused, composed) {
-            #expect(a.count == b.count)
-            let worst = zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0
-            #expect(worst < 1e-12, "\(kind): worst difference \(worst)")
-        }
+        expectAgree(fused, composed, "\(kind)")
     }
 
     @Test func rowIndexThatDoesNotSpaceStepsEvenlyIsRejected() async {
