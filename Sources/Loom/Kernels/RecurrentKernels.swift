@@ -300,9 +300,22 @@ package enum RecurrentKernels {
         hidden: Int, relu: Bool, dh: UnsafePointer<S>, dy: UnsafePointer<S>? = nil, h: UnsafePointer<S>,
         dGates: UnsafeMutablePointer<S>
     ) {
-        for j in 0..<hidden {
+        typealias V = S.Vector
+        let w = V.scalarCount
+        let zero = V(repeating: 0), one = V(repeating: 1)
+        var j = 0
+        while j + w <= hidden {
+            var total = Kernels.load(V.self, dh + j)
+            if let dy { total += Kernels.load(V.self, dy + j) }
+            let hv = Kernels.load(V.self, h + j)
+            (relu ? zero.replacing(with: total, where: hv .> zero) : total * (one - hv * hv)).store(to: dGates + j)
+            j += w
+        }
+        // The tail unit by unit: the same operations per lane (no fused multiply-add here).
+        while j < hidden {
             let total = dy.map { dh[j] + $0[j] } ?? dh[j]
             dGates[j] = relu ? (h[j] > 0 ? total : 0) : total * (1 - h[j] * h[j])
+            j += 1
         }
     }
 }

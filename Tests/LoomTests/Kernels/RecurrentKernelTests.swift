@@ -68,6 +68,26 @@ import Testing
         }
     }
 
+    /// RNN backward gives every unit, in the vector body and in the tail alike, the bits of
+    /// `(dh + dy) · (1 - h²)` (tanh) or `dh + dy` where `h > 0`, else 0 (ReLU), computed one
+    /// unit at a time; ReLU's zero, negative and NaN outputs pass no gradient.
+    @Test(arguments: [1, 7, 16, 20, 37, 40]) func rnnBackwardMatchesTheUnitFormula(hidden: Int) {
+        var generator = RandomGenerator(seed: UInt64(300 + hidden))
+        let dh = randomRow(hidden, &generator), dy = randomRow(hidden, &generator)
+        var h = randomRow(hidden, &generator, scale: 1)
+        for (j, special) in [Float(0), -0.0, .nan, -1].enumerated() where 3 * j + 1 < hidden { h[3 * j + 1] = special }
+        for relu in [false, true] {
+            var dGates = [Float](repeating: 0, count: hidden)
+            RecurrentKernels.rnnBackward(hidden: hidden, relu: relu, dh: dh, dy: dy, h: h, dGates: &dGates)
+            for j in 0..<hidden {
+                let total = dh[j] + dy[j]
+                let expected = relu ? (h[j] > 0 ? total : 0) : total * (1 - h[j] * h[j])
+                #expect(dGates[j].bitPattern == expected.bitPattern || (dGates[j].isNaN && expected.isNaN),
+                        "unit \(j) of \(hidden), relu \(relu): \(dGates[j]) vs \(expected)")
+            }
+        }
+    }
+
     /// The gradient from the layer's output, passed as `dy`, is added to `dh` exactly as if the
     /// caller had added it first: the same bits, in the vector body and the partial tail.
     @Test(arguments: hiddenSizes) func backwardAddsTheOutputGradientToTheStateGradient(hidden: Int) {
