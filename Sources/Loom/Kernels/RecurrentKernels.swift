@@ -9,6 +9,9 @@
 /// zero-padded, into a row one vector wide, run through the same vector code (the same
 /// polynomial, the same fused multiply-adds) and copied back: a unit's result does not
 /// depend on where it falls relative to the vector width.
+///
+/// The loops index with wrapping arithmetic (`&+`, `&*`): every index stays below the row's
+/// `4 · hidden` elements, and checked arithmetic would add an overflow branch to every load.
 package enum RecurrentKernels {
     // MARK: LSTM
 
@@ -27,7 +30,7 @@ package enum RecurrentKernels {
         typealias V = S.Vector
         let w = V.scalarCount
         @inline(__always) func pre(_ gate: Int, _ j: Int) -> V {
-            let k = gate * hidden + j
+            let k = gate &* hidden &+ j
             var value = Kernels.load(V.self, xGates + k) + Kernels.load(V.self, hGates + k)
             if let biasHH { value += Kernels.load(V.self, biasHH + k) }
             return value
@@ -35,8 +38,8 @@ package enum RecurrentKernels {
         var j = 0
         // Two vectors per iteration, so their long dependency chains (the exponentials, the
         // divisions, the tanh of the new cell) overlap.
-        while j + 2 * w <= hidden {
-            let k = j + w
+        while j &+ 2 &* w <= hidden {
+            let k = j &+ w
             let i0 = VectorMath.sigmoid(pre(0, j)), i1 = VectorMath.sigmoid(pre(0, k))
             let f0 = VectorMath.sigmoid(pre(1, j)), f1 = VectorMath.sigmoid(pre(1, k))
             let g0 = VectorMath.tanh(pre(2, j)), g1 = VectorMath.tanh(pre(2, k))
@@ -56,9 +59,9 @@ package enum RecurrentKernels {
                 o0.store(to: savedGates + 3 * hidden + j); o1.store(to: savedGates + 3 * hidden + k)
                 t0.store(to: savedTanhC + j); t1.store(to: savedTanhC + k)
             }
-            j += 2 * w
+            j &+= 2 &* w
         }
-        while j + w <= hidden {
+        while j &+ w <= hidden {
             let i = VectorMath.sigmoid(pre(0, j)), f = VectorMath.sigmoid(pre(1, j))
             let g = VectorMath.tanh(pre(2, j)), o = VectorMath.sigmoid(pre(3, j))
             var cNew = f * Kernels.load(V.self, cPrev + j)
@@ -75,7 +78,7 @@ package enum RecurrentKernels {
                 o.store(to: savedGates + 3 * hidden + j)
                 tc.store(to: savedTanhC + j)
             }
-            j += w
+            j &+= w
         }
         if j < hidden {
             let tail = hidden - j
@@ -115,7 +118,7 @@ package enum RecurrentKernels {
         let w = V.scalarCount
         let one = V(repeating: 1)
         var j = 0
-        while j + w <= hidden {
+        while j &+ w <= hidden {
             let i = Kernels.load(V.self, savedGates + j), f = Kernels.load(V.self, savedGates + hidden + j)
             let g = Kernels.load(V.self, savedGates + 2 * hidden + j), o = Kernels.load(V.self, savedGates + 3 * hidden + j)
             let tc = Kernels.load(V.self, savedTanhC + j)
@@ -128,7 +131,7 @@ package enum RecurrentKernels {
             (dcTotal * i * (one - g * g)).store(to: dGates + 2 * hidden + j)
             (dhv * tc * o * (one - o)).store(to: dGates + 3 * hidden + j)
             (dcTotal * f).store(to: dc + j)
-            j += w
+            j &+= w
         }
         if j < hidden {
             let tail = hidden - j
@@ -165,13 +168,13 @@ package enum RecurrentKernels {
         typealias V = S.Vector
         let w = V.scalarCount
         @inline(__always) func hiddenPart(_ gate: Int, _ j: Int) -> V {
-            let k = gate * hidden + j
+            let k = gate &* hidden &+ j
             var value = Kernels.load(V.self, hGates + k)
             if let biasHH { value += Kernels.load(V.self, biasHH + k) }
             return value
         }
         var j = 0
-        while j + w <= hidden {
+        while j &+ w <= hidden {
             let r = VectorMath.sigmoid(Kernels.load(V.self, xGates + j) + hiddenPart(0, j))
             let z = VectorMath.sigmoid(Kernels.load(V.self, xGates + hidden + j) + hiddenPart(1, j))
             let hn = hiddenPart(2, j)
@@ -187,7 +190,7 @@ package enum RecurrentKernels {
                 r.store(to: saved + j); z.store(to: saved + hidden + j)
                 n.store(to: saved + 2 * hidden + j); hn.store(to: saved + 3 * hidden + j)
             }
-            j += w
+            j &+= w
         }
         if j < hidden {
             let tail = hidden - j
@@ -223,7 +226,7 @@ package enum RecurrentKernels {
         let w = V.scalarCount
         let one = V(repeating: 1)
         var j = 0
-        while j + w <= hidden {
+        while j &+ w <= hidden {
             let r = Kernels.load(V.self, saved + j), z = Kernels.load(V.self, saved + hidden + j)
             let n = Kernels.load(V.self, saved + 2 * hidden + j), hn = Kernels.load(V.self, saved + 3 * hidden + j)
             var dhv = Kernels.load(V.self, dh + j)
@@ -234,7 +237,7 @@ package enum RecurrentKernels {
             dnPre.store(to: dNInput + j)
             drPre.store(to: dHGates + j); dzPre.store(to: dHGates + hidden + j); (dnPre * r).store(to: dHGates + 2 * hidden + j)
             (dhv * z).store(to: dhPrev + j)
-            j += w
+            j &+= w
         }
         if j < hidden {
             let tail = hidden - j
@@ -267,13 +270,13 @@ package enum RecurrentKernels {
         typealias V = S.Vector
         let w = V.scalarCount
         var j = 0
-        while j + w <= hidden {
+        while j &+ w <= hidden {
             var pre = Kernels.load(V.self, xGates + j) + Kernels.load(V.self, hGates + j)
             if let biasHH { pre += Kernels.load(V.self, biasHH + j) }
             let hNew = relu ? pointwiseMax(pre, V(repeating: 0)) : VectorMath.tanh(pre)
             hNew.store(to: h + j)
             if let hState { hNew.store(to: hState + j) }
-            j += w
+            j &+= w
         }
         if j < hidden {
             let tail = hidden - j
@@ -304,12 +307,12 @@ package enum RecurrentKernels {
         let w = V.scalarCount
         let zero = V(repeating: 0), one = V(repeating: 1)
         var j = 0
-        while j + w <= hidden {
+        while j &+ w <= hidden {
             var total = Kernels.load(V.self, dh + j)
             if let dy { total += Kernels.load(V.self, dy + j) }
             let hv = Kernels.load(V.self, h + j)
             (relu ? zero.replacing(with: total, where: hv .> zero) : total * (one - hv * hv)).store(to: dGates + j)
-            j += w
+            j &+= w
         }
         // The tail unit by unit: the same operations per lane (no fused multiply-add here).
         while j < hidden {
