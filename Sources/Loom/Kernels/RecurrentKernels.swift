@@ -311,7 +311,7 @@ package enum RecurrentKernels {
             var total = Kernels.load(V.self, dh + j)
             if let dy { total += Kernels.load(V.self, dy + j) }
             let hv = Kernels.load(V.self, h + j)
-            (relu ? zero.replacing(with: total, where: hv .> zero) : total * (one - hv * hv)).store(to: dGates + j)
+            (relu ? VectorMath.select(total, wherePositive: hv, otherwise: zero) : total * (one - hv * hv)).store(to: dGates + j)
             j &+= w
         }
         // The tail unit by unit: the same operations per lane (no fused multiply-add here).

@@ -39,7 +39,7 @@ extension Kernels {
             case .log: return g / x
             case .tanh: return g * (one - v * v)
             case .sigmoid: return g * (v * (one - v))
-            case .relu: return g.replacing(with: zero, where: v .<= zero)
+            case .relu: return VectorMath.select(g, wherePositive: v, otherwise: zero)
             }
         }
         @inline(__always) func scalar(_ g: S, _ v: S, _ x: S) -> S {

@@ -75,6 +75,35 @@ package enum VectorMath {
         return result
     }
 
+    /// `chosen` in the lanes where `x > 0`, else `otherwise` (a NaN lane of `x` takes
+    /// `otherwise`): the gradient mask of ReLU. `Float` lanes compare with one vector compare;
+    /// the generic `.>` builds its mask lane by lane.
+    @_transparent
+    package static func select<V: SIMD>(_ chosen: V, wherePositive x: V, otherwise: V) -> V where V.Scalar: TensorScalar {
+        if V.Scalar.self == Float.self {
+            // Type checks that fold away once specialized (a dynamic cast would not).
+            switch V.scalarCount {
+            case 16: return unsafeBitCast(positiveSelect(unsafeBitCast(chosen, to: SIMD16<Float>.self),
+                                                         unsafeBitCast(x, to: SIMD16<Float>.self),
+                                                         unsafeBitCast(otherwise, to: SIMD16<Float>.self)), to: V.self)
+            case 8: return unsafeBitCast(positiveSelect(unsafeBitCast(chosen, to: SIMD8<Float>.self),
+                                                        unsafeBitCast(x, to: SIMD8<Float>.self),
+                                                        unsafeBitCast(otherwise, to: SIMD8<Float>.self)), to: V.self)
+            case 4: return unsafeBitCast(positiveSelect(unsafeBitCast(chosen, to: SIMD4<Float>.self),
+                                                        unsafeBitCast(x, to: SIMD4<Float>.self),
+                                                        unsafeBitCast(otherwise, to: SIMD4<Float>.self)), to: V.self)
+            default: break
+            }
+        }
+        return otherwise.replacing(with: chosen, where: x .> V(repeating: 0))
+    }
+
+    /// ``select(_:wherePositive:otherwise:)`` on a concrete `Float` vector: 0 < x.
+    @inlinable @inline(__always)
+    static func positiveSelect<V: SIMD>(_ chosen: V, _ x: V, _ otherwise: V) -> V where V: FloatLanes {
+        V.select(chosen, where: V(repeating: 0), isBelow: x, otherwise: otherwise)
+    }
+
     /// log x for `Float` lanes: x = 2^e · m with m in [√½, √2), log x = e·ln2 + log m, and
     /// log(1 + f) = f - f²/2 + f³·P(f) by a degree-8 minimax polynomial (within 2 ulp over the
     /// whole range). Subnormal inputs are scaled by 2²³ first; log 0 = -inf, log of a negative

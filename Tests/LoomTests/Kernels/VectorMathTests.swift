@@ -84,3 +84,45 @@ import Testing
         #expect(eight == sixteen)
     }
 }
+
+/// The ReLU gradient mask: `select(_:wherePositive:otherwise:)` keeps `chosen` exactly where
+/// `x > 0` (not at 0, -0, negative values or NaN), at every `Float` width and for `Double`, and
+/// the captured step's ReLU gradient kernel gives each element, in its vector body and its
+/// tail, the bits of its one-element formula `v > 0 ? g : 0`.
+@Suite struct ReluMaskTests {
+    let x: [Float] = [1, 0, -0.0, -1, .nan, .infinity, -.infinity, 1e-40, -1e-40, 3, -3, .leastNonzeroMagnitude, 0.5, -0.5, 2, -2]
+
+    func masked<V: SIMD>(_: V.Type) -> [Float] where V.Scalar == Float {
+        var out: [Float] = []
+        for start in stride(from: 0, to: x.count, by: V.scalarCount) {
+            let chosen = V((0..<V.scalarCount).map { Float(start + $0 + 10) })
+            let v = VectorMath.select(chosen, wherePositive: V(x[start..<start + V.scalarCount]), otherwise: V(repeating: -7))
+            for lane in 0..<V.scalarCount { out.append(v[lane]) }
+        }
+        return out
+    }
+
+    @Test func selectKeepsExactlyThePositiveLanes() {
+        let expected = x.indices.map { x[$0] > 0 ? Float($0 + 10) : -7 }
+        #expect(masked(SIMD4<Float>.self) == expected)
+        #expect(masked(SIMD8<Float>.self) == expected)
+        #expect(masked(SIMD16<Float>.self) == expected)
+        let doubles = VectorMath.select(SIMD8<Double>(repeating: 5), wherePositive: SIMD8<Double>(x[0..<8].map(Double.init)),
+                                        otherwise: SIMD8<Double>(repeating: 0))
+        #expect((0..<8).map { doubles[$0] } == x[0..<8].map { $0 > 0 ? 5 : 0 })
+    }
+
+    @Test(arguments: [5, 16, 21, 40]) func stepReluGradientMatchesTheElementFormula(count: Int) {
+        var generator = RandomGenerator(seed: UInt64(count))
+        let g = (0..<count).map { _ in Float(generator.nextNormal()) }
+        let v = (0..<count).map { i in i % 5 == 0 ? (i % 10 == 0 ? 0 : -0.0) : Float(generator.nextNormal()) }
+        for overwrite in [true, false] {
+            var y = [Float](repeating: 0.25, count: count)
+            Kernels.accumulateUnaryGradient(.relu, g, output: v, input: v, into: &y, count: count, overwrite: overwrite)
+            for i in 0..<count {
+                let gradient: Float = v[i] > 0 ? g[i] : 0
+                #expect(y[i] == (overwrite ? gradient : 0.25 + gradient), "element \(i) of \(count), overwrite \(overwrite)")
+            }
+        }
+    }
+}
