@@ -7,8 +7,9 @@
 ///
 /// A row whose width is not a multiple of the vector's ends with its last units copied,
 /// zero-padded, into a row one vector wide, run through the same vector code (the same
-/// polynomial, the same fused multiply-adds) and copied back: a unit's result does not
-/// depend on where it falls relative to the vector width.
+/// polynomial, the same fused multiply-adds) and copied back; the RNN backward, plain
+/// multiplies and adds, runs its last units one at a time with the same operations. Either
+/// way a unit's result does not depend on where it falls relative to the vector width.
 ///
 /// The loops index with wrapping arithmetic (`&+`, `&*`): every index stays below the row's
 /// `4 · hidden` elements, and checked arithmetic would add an overflow branch to every load.
